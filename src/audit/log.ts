@@ -1,0 +1,220 @@
+import { GatewayError } from '../errors.js';
+import type { AuditRecord, AuditSink, ChainHead } from './record.js';
+
+/** Options of {@link createAuditLog}. */
+export interface AuditLogOptions {
+  sinks: readonly AuditSink[];
+  /**
+   * How often queued records are written, in ms.
+   * @default 100
+   */
+  flushIntervalMs?: number;
+  /**
+   * Records written to a sink in one batch at most; a full batch is written at once.
+   * @default 1000
+   */
+  maxBatch?: number;
+  /**
+   * Records queued at most. When the queue is full, new calls wait for room (back-pressure)
+   * instead of running unrecorded.
+   * @default 10000
+   */
+  maxQueue?: number;
+  /**
+   * How long a call waits for room in a full queue before it is refused with
+   * `AUDIT_UNAVAILABLE`, in ms.
+   * @default 5000
+   */
+  backpressureTimeoutMs?: number;
+  /** Told about sink failures (the records stay queued and are offered again). */
+  onError?: (error: unknown, sink: AuditSink) => void;
+}
+
+/** Health of the audit trail: unhealthy while a sink is failing or the queue is full. */
+export interface AuditHealth {
+  healthy: boolean;
+  /** Records accepted but not yet written by every sink. */
+  queued: number;
+  /** Sinks whose last write failed, with the error's message. */
+  failing: { sink: string; error: string }[];
+}
+
+/** The audit trail of a gateway (`gw.audit`). */
+export interface AuditLog {
+  /** Writes everything queued now. Rejects with `AUDIT_UNAVAILABLE` if a sink fails. */
+  flush(): Promise<void>;
+  health(): AuditHealth;
+  /** The newest record of the first chained sink: store it elsewhere as a tamper anchor. */
+  head(): ChainHead | undefined;
+}
+
+/** The gateway's side of the audit log: reserve room, then record exactly once. */
+export interface AuditLogInternal extends AuditLog {
+  open(): Promise<void>;
+  /** Waits for room for one record (back-pressure); the room is used by {@link record}. */
+  reserve(signal?: AbortSignal): Promise<void>;
+  /** Queues a record in room taken by {@link reserve}. Never throws, never waits. */
+  record(record: AuditRecord): void;
+  close(): Promise<void>;
+}
+
+interface SinkState {
+  sink: AuditSink;
+  /** Absolute index of the next record this sink has not written. */
+  next: number;
+  error: unknown;
+}
+
+/**
+ * Creates the batching audit log in front of the sinks. Records are queued in memory and
+ * written in batches on a timer, when a batch fills up, on {@link AuditLog.flush} and on close.
+ * Each sink has its own cursor, so a failing sink neither loses records nor makes the others
+ * write them twice.
+ */
+export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
+  const flushIntervalMs = options.flushIntervalMs ?? 100;
+  const maxBatch = options.maxBatch ?? 1000;
+  const maxQueue = options.maxQueue ?? 10_000;
+  const backpressureTimeoutMs = options.backpressureTimeoutMs ?? 5000;
+  const sinks: SinkState[] = options.sinks.map((sink) => ({ sink, next: 0, error: undefined }));
+  const queue: AuditRecord[] = [];
+  let base = 0; // absolute index of queue[0]
+  let reserved = 0;
+  let waiters: (() => void)[] = [];
+  let flushing: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  // A host that forgets close() still gets its records written before the process exits.
+  const onBeforeExit = (): void => void flush().catch(() => undefined);
+
+  function schedule(): void {
+    if (timer !== undefined || sinks.length === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush().catch(() => undefined);
+    }, flushIntervalMs);
+    timer.unref();
+  }
+
+  async function writeOnce(): Promise<void> {
+    const end = base + queue.length;
+    await Promise.all(
+      sinks.map(async (state) => {
+        while (state.next < end) {
+          const batch = queue.slice(state.next - base, Math.min(end, state.next + maxBatch) - base);
+          try {
+            await state.sink.write(batch);
+            state.error = undefined;
+          } catch (error) {
+            state.error = error;
+            options.onError?.(error, state.sink);
+            return;
+          }
+          state.next += batch.length;
+        }
+      }),
+    );
+    const done = sinks.reduce((min, state) => Math.min(min, state.next), end);
+    queue.splice(0, done - base);
+    base = done;
+    const ready = waiters;
+    waiters = [];
+    for (const wake of ready) wake();
+    if (queue.length > 0) schedule();
+  }
+
+  function flush(): Promise<void> {
+    const run = (flushing ?? Promise.resolve()).then(writeOnce);
+    const tracked = run.finally(() => {
+      if (flushing === tracked) flushing = undefined;
+    });
+    flushing = tracked;
+    return tracked.then(() => {
+      const failing = sinks.find((state) => state.error !== undefined);
+      if (failing !== undefined) {
+        throw new GatewayError('AUDIT_UNAVAILABLE', `Audit sink ${failing.sink.name} is failing; records are kept queued.`, {
+          cause: failing.error,
+          data: { sink: failing.sink.name, queued: queue.length },
+        });
+      }
+    });
+  }
+
+  function hasRoom(): boolean {
+    return queue.length + reserved < maxQueue;
+  }
+
+  return {
+    async open() {
+      for (const { sink } of sinks) await sink.open?.();
+      process.on('beforeExit', onBeforeExit);
+    },
+
+    async reserve(signal) {
+      if (hasRoom()) {
+        reserved += 1;
+        return;
+      }
+      void flush().catch(() => undefined);
+      await new Promise<void>((resolve, reject) => {
+        const fail = (message: string): void => {
+          cleanup();
+          reject(new GatewayError('AUDIT_UNAVAILABLE', message, { data: { queued: queue.length, maxQueue } }));
+        };
+        const timeout = setTimeout(() => fail(`The audit queue stayed full for ${backpressureTimeoutMs} ms; the call was not run.`), backpressureTimeoutMs);
+        const onAbort = (): void => fail('The call was aborted while waiting for room in the audit queue.');
+        const wake = (): void => {
+          if (hasRoom()) {
+            cleanup();
+            reserved += 1;
+            resolve();
+          } else {
+            waiters.push(wake);
+          }
+        };
+        function cleanup(): void {
+          clearTimeout(timeout);
+          signal?.removeEventListener('abort', onAbort);
+          waiters = waiters.filter((w) => w !== wake);
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiters.push(wake);
+      });
+    },
+
+    record(record) {
+      reserved = Math.max(0, reserved - 1);
+      if (sinks.length === 0) return;
+      queue.push(record);
+      if (queue.length >= maxBatch) void flush().catch(() => undefined);
+      else schedule();
+    },
+
+    flush,
+
+    health() {
+      const failing = sinks
+        .filter((state) => state.error !== undefined)
+        .map((state) => ({ sink: state.sink.name, error: state.error instanceof Error ? state.error.message : String(state.error) }));
+      return { healthy: failing.length === 0 && hasRoom(), queued: queue.length, failing };
+    },
+
+    head() {
+      for (const { sink } of sinks) {
+        const head = sink.head?.();
+        if (head !== undefined) return head;
+      }
+      return undefined;
+    },
+
+    async close() {
+      process.off('beforeExit', onBeforeExit);
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      try {
+        await flush();
+      } finally {
+        for (const { sink } of sinks) await sink.close?.();
+      }
+    },
+  };
+}

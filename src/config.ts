@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import type { AuditSink } from './audit/record.js';
+import { GatewayError } from './errors.js';
+
+/** Largest delay `setTimeout` honours, in ms (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A tool name: dotted words, such as `fs.readFile` or `acme.search_issues`. */
+export const TOOL_NAME = /^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$/;
+/** A tool glob: a tool name that may also contain `*` and `?`. */
+const TOOL_GLOB = /^[A-Za-z0-9_.*?-]+$/;
+
+const toolGlob = z.string().regex(TOOL_GLOB, 'must be a tool name or glob (letters, digits, ".", "_", "-", "*", "?")');
+const durationMs = z.number().int().positive().max(MAX_TIMER_MS);
+const byteCount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const sats = z.number().int().nonnegative().max(2_100_000_000_000_000);
+
+const rateLimitSchema = z.strictObject({
+  /** Calls allowed in one window. */
+  maxCalls: z.number().int().nonnegative().max(1_000_000),
+  /** Window length, in ms. */
+  windowMs: durationMs,
+});
+
+const perToolSchema = z.strictObject({
+  timeoutMs: durationMs.optional(),
+  maxBytes: byteCount.optional(),
+  rateLimit: rateLimitSchema.optional(),
+});
+
+const actorSchema = z.strictObject({
+  allowTools: z.array(toolGlob).optional(),
+  denyTools: z.array(toolGlob).optional(),
+  rateLimit: rateLimitSchema.optional(),
+});
+
+const policySchema = z.strictObject({
+  /** Refuse every tool not matched by `allowTools`. Keep it on in production. */
+  defaultDeny: z.boolean().default(true),
+  /** Globs of tools that may be called, such as `fs.*`. */
+  allowTools: z.array(toolGlob).default([]),
+  /** Globs of tools that may never be called; a deny always beats an allow. */
+  denyTools: z.array(toolGlob).default([]),
+  /** Timeout of every call without a per-tool override, in ms. */
+  globalTimeoutMs: durationMs.default(30_000),
+  /** Largest result of every call without a per-tool override, in bytes (10 MiB). */
+  globalMaxBytes: byteCount.default(10 * 1024 * 1024),
+  /** Limits per tool name. These never allow a tool by themselves. */
+  perTool: z.record(z.string().regex(TOOL_NAME, 'must be a tool name'), perToolSchema).default({}),
+  /** Rules per actor (`ctx.actor`): they only narrow the global lists. */
+  actors: z.record(z.string().min(1), actorSchema).default({}),
+});
+
+const sinkSchema = z.custom<AuditSink>(
+  (value) => typeof value === 'object' && value !== null && typeof (value as AuditSink).write === 'function',
+  'must be an audit sink ({ name, write(records) })',
+);
+
+const auditSchema = z.strictObject({
+  /** JSONL file for the hash-chained audit log (created 0600). */
+  file: z.string().min(1).optional(),
+  /** Extra sinks of the host's own. */
+  sinks: z.array(sinkSchema).default([]),
+  /** How often queued records are written, in ms. */
+  flushIntervalMs: durationMs.default(100),
+  /** Records per batch at most. */
+  maxBatch: z.number().int().positive().max(100_000).default(1000),
+  /** Records queued at most before calls wait (back-pressure). */
+  maxQueue: z.number().int().positive().max(10_000_000).default(10_000),
+  /** How long a call waits for room in a full audit queue, in ms. */
+  backpressureTimeoutMs: durationMs.default(5000),
+  /** `fdatasync` the audit file after each batch. */
+  fsync: z.boolean().default(true),
+});
+
+const paymentsSchema = z.strictObject({
+  /** Largest single payment made without a person's approval, in sats. */
+  maxAutoPaySats: sats.default(1000),
+  /** Most spent in any rolling 60 s, fees included, in sats. */
+  maxSpendPerMinuteSats: sats.default(10_000),
+  /** Largest routing fee reserved for one payment, in sats (counted in the budget). */
+  maxFeeSats: sats.default(10),
+});
+
+/** The gateway configuration schema. Unknown keys are refused, so typos fail loudly. */
+export const gatewayConfigSchema = z.strictObject({
+  policy: policySchema.default(() => policySchema.parse({})),
+  audit: auditSchema.default(() => auditSchema.parse({})),
+  payments: paymentsSchema.default(() => paymentsSchema.parse({})),
+});
+
+/** What a host writes: every field optional, documented defaults filled in. */
+export type GatewayConfig = z.input<typeof gatewayConfigSchema>;
+/** The configuration with every default applied. */
+export type ResolvedConfig = z.output<typeof gatewayConfigSchema>;
+
+/**
+ * Validates a configuration and fills in the defaults.
+ *
+ * @throws GatewayError `CONFIG_INVALID`, naming the offending key and, for a misspelt key,
+ *   the nearest known one.
+ */
+export function parseConfig(input: unknown): ResolvedConfig {
+  const result = gatewayConfigSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(describeIssue);
+  throw new GatewayError('CONFIG_INVALID', `Invalid Portcullis configuration: ${problems.join('; ')}`, {
+    data: { issues: problems },
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = ['config', ...issue.path.map(String)].join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(issue.path);
+    return issue.keys
+      .map((key) => {
+        const hint = nearest(key, known);
+        return `${at}.${key} is not a known option${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`;
+      })
+      .join('; ');
+  }
+  return `${at}: ${issue.message}`;
+}
+
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = gatewayConfigSchema;
+  for (const key of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) {
+      const next = (schema.shape as Record<string, z.ZodType>)[String(key)];
+      if (next === undefined) return [];
+      schema = next;
+    } else if (schema instanceof z.ZodRecord) {
+      schema = schema.valueType as z.ZodType;
+    } else {
+      return [];
+    }
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
+}
+
+/** The known key closest to `key` by edit distance, when it is close enough to be a typo. */
+function nearest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

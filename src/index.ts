@@ -1,0 +1,42 @@
+/**
+ * Portcullis: one pipeline (validate → default-deny policy → execute within limits → audit)
+ * between an AI agent and the world.
+ *
+ * @packageDocumentation
+ */
+export { createGateway, type CallContext, type Gateway, type GatewayDeps, type Logger } from './gateway.js';
+export { defineTool, type ListedTool, type ToolContext, type ToolDefinition } from './tools.js';
+export { ERROR_CODES, GatewayError, isGatewayError, type ErrorCode, type GatewayErrorOptions } from './errors.js';
+export { gatewayConfigSchema, parseConfig, type GatewayConfig, type ResolvedConfig } from './config.js';
+export { configFromEnv, configFromYaml, loadConfigFile, mergeConfig, type ConfigFromEnvOptions } from './config-loaders.js';
+export {
+  createPolicy,
+  createMemoryRateLimitStore,
+  type ActorPolicy,
+  type MemoryRateLimitStoreOptions,
+  type PerToolPolicy,
+  type Policy,
+  type PolicyDecision,
+  type PolicyDeps,
+  type PolicyOptions,
+  type RateLimit,
+  type RateLimitStore,
+  type ToolLimits,
+} from './policy/index.js';
+export {
+  canonicalJson,
+  hashArgs,
+  jsonlFileSink,
+  verifyAuditLog,
+  verifyAuditRecords,
+  type AuditDecision,
+  type AuditHealth,
+  type AuditLog,
+  type AuditRecord,
+  type AuditSink,
+  type AuditVerification,
+  type ChainedAuditRecord,
+  type ChainHead,
+  type JsonlFileSinkOptions,
+  type VerifyAuditOptions,
+} from './audit/index.js';

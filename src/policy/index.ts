@@ -1,0 +1,17 @@
+export { compileGlob, compileGlobList, type CompiledGlob, type GlobList } from './glob.js';
+export {
+  createMemoryRateLimitStore,
+  type MemoryRateLimitStoreOptions,
+  type RateLimit,
+  type RateLimitStore,
+} from './rate-limit.js';
+export {
+  createPolicy,
+  type ActorPolicy,
+  type PerToolPolicy,
+  type Policy,
+  type PolicyDecision,
+  type PolicyDeps,
+  type PolicyOptions,
+  type ToolLimits,
+} from './engine.js';
