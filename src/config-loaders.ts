@@ -189,7 +189,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
     const raw = env[mapping.name];
     if (raw !== undefined) mapping.apply(config, raw, warn);
   }
-  return config as GatewayConfig;
+  return config;
 }
 
 /**
@@ -197,7 +197,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>,
  * replaced by the later value.
  */
 export function mergeConfig(...configs: readonly GatewayConfig[]): GatewayConfig {
-  return configs.reduce<Record<string, unknown>>((merged, next) => mergeObjects(merged, next as Record<string, unknown>), {}) as GatewayConfig;
+  return configs.reduce<Record<string, unknown>>((merged, next) => mergeObjects(merged, next), {});
 }
 
 function mergeObjects(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {

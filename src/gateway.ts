@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { hashArgs } from './audit/canonical-json.js';
 import { jsonlFileSink } from './audit/file-sink.js';
 import { createAuditLog, type AuditLog } from './audit/log.js';
-import type { AuditRecord, AuditSink } from './audit/record.js';
+import type { AuditDecision, AuditRecord, AuditSink } from './audit/record.js';
+import { CallRun } from './call-run.js';
 import { parseConfig, TOOL_NAME, type GatewayConfig, type ResolvedConfig } from './config.js';
 import { GatewayError, isGatewayError, isRefusalCode, type ErrorCode } from './errors.js';
-import { createPolicy, type Policy } from './policy/engine.js';
+import { createPolicy, type Policy, type ToolLimits } from './policy/engine.js';
 import type { RateLimitStore } from './policy/rate-limit.js';
-import type { ListedTool, ToolContext, ToolDefinition } from './tools.js';
+import type { ListedTool, ToolDefinition } from './tools.js';
 
 /** Per-call context. */
 export interface CallContext {
@@ -66,6 +67,8 @@ export interface Gateway extends AsyncDisposable {
 interface RegisteredTool {
   tool: ToolDefinition;
   jsonSchema: Record<string, unknown>;
+  /** Compiled once at registration: limits do not change while the gateway runs. */
+  limits: ToolLimits;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -113,7 +116,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   }
 
   const tools = new Map<string, RegisteredTool>();
-  const inFlight = new Set<AbortController>();
+  const inFlight = new Set<CallRun>();
   let settled: (() => void) | undefined;
   let closing: Promise<void> | undefined;
 
@@ -127,42 +130,36 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
       throw new GatewayError('CONFIG_INVALID', `Tool "${tool.name}" needs a zod inputSchema and an execute function.`);
     }
     const jsonSchema = z.toJSONSchema(tool.inputSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    tools.set(tool.name, { tool: tool as unknown as ToolDefinition, jsonSchema });
+    tools.set(tool.name, { tool: tool as unknown as ToolDefinition, jsonSchema, limits: policy.limitsFor(tool.name) });
   }
 
-  async function run(name: string, args: unknown, ctx: CallContext, controller: AbortController): Promise<{ result: unknown; bytes: number; reason: string }> {
+  /** Validate → policy → execute within limits. Returns the result, its size and the allow reason. */
+  async function execute(name: string, args: unknown, run: CallRun): Promise<[result: unknown, bytes: number, reason: string]> {
     const entry = tools.get(name);
     if (entry === undefined) {
       throw new GatewayError('TOOL_NOT_FOUND', `No tool named ${quote(name)}. Call listTools() to see the tools you may use.`);
     }
-    const { tool } = entry;
-    const parsed = await tool.inputSchema.safeParseAsync(args);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), code: issue.code, message: issue.message }));
-      const summary = issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`)).join('; ');
-      throw new GatewayError('VALIDATION_FAILED', `Invalid arguments for ${name}: ${summary}`, { data: { issues } });
-    }
-    const decision = await policy.admit(name, ctx.actor, now());
+    const { tool, limits } = entry;
+    let parsed = validate(tool.inputSchema, args);
+    if (parsed instanceof Promise) parsed = await parsed;
+    if (!parsed.success) throw validationError(name, parsed.error);
+    let decision = policy.admit(name, run.actor, now());
+    if (decision instanceof Promise) decision = await decision;
     if (!decision.allowed) {
       throw new GatewayError(decision.code ?? 'POLICY_DENIED', `Call refused: ${decision.reason}.`, { data: { rule: decision.rule } });
     }
-    const limits = policy.limitsFor(name);
-    const timeout = setTimeout(() => controller.abort(new GatewayError('TIMEOUT', `${name} did not finish within ${limits.timeoutMs} ms.`, { data: { timeoutMs: limits.timeoutMs } })), limits.timeoutMs);
-    try {
-      const toolCtx: ToolContext = { signal: controller.signal, actor: ctx.actor, requestId: ctx.requestId ?? '', limits };
-      const result = await raceAbort(Promise.resolve().then(() => tool.execute(parsed.data, toolCtx)), controller.signal);
-      const bytes = tool.measure?.(result) ?? jsonBytes(result, name);
-      if (bytes > limits.maxBytes) {
-        throw new GatewayError('RESPONSE_TOO_LARGE', `The result of ${name} is ${bytes} bytes, over the limit of ${limits.maxBytes}.`, {
-          data: { bytes, maxBytes: limits.maxBytes },
-        });
-      }
-      return { result, bytes, reason: decision.reason };
-    } catch (error) {
-      throw toGatewayError(error, name, controller.signal);
-    } finally {
-      clearTimeout(timeout);
+    run.limits = limits;
+    run.throwIfStopped();
+    let result = tool.execute(parsed.data, run);
+    // A synchronous tool has already finished: only a promise needs a timer and a race.
+    if (isPromiseLike(result)) result = await run.race(result, name, limits.timeoutMs);
+    const bytes = tool.measure?.(result) ?? jsonBytes(result, name);
+    if (bytes > limits.maxBytes) {
+      throw new GatewayError('RESPONSE_TOO_LARGE', `The result of ${name} is ${bytes} bytes, over the limit of ${limits.maxBytes}.`, {
+        data: { bytes, maxBytes: limits.maxBytes },
+      });
     }
+    return [result, bytes, decision.reason];
   }
 
   async function call<T>(name: string, args?: unknown, ctx: CallContext = {}): Promise<T> {
@@ -170,48 +167,39 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     const startedMs = now();
     const contextError = checkContext(ctx);
     const requestId = contextError === undefined && ctx.requestId !== undefined ? ctx.requestId : randomUUID();
-    await audit.reserve(ctx.signal);
-    const controller = new AbortController();
-    inFlight.add(controller);
-    const onCallerAbort = (): void => controller.abort(callerAbortReason(ctx.signal?.reason, name));
-    if (ctx.signal?.aborted === true) onCallerAbort();
-    else ctx.signal?.addEventListener('abort', onCallerAbort, { once: true });
-
+    if (!audit.tryReserve()) await audit.reserve(ctx.signal);
+    const actor = contextError === undefined ? ctx.actor : undefined;
+    const run = new CallRun(actor, requestId);
+    inFlight.add(run);
+    const callerSignal = ctx.signal;
+    const onCallerAbort = callerSignal === undefined ? undefined : (): void => run.stop(callerAbortReason(callerSignal.reason, name));
+    if (onCallerAbort !== undefined) {
+      if (callerSignal?.aborted === true) onCallerAbort();
+      else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    }
     let argsSha256: string | null;
     try {
       argsSha256 = hashArgs(args);
     } catch {
       argsSha256 = null;
     }
-    const base = {
-      timestamp: new Date(startedMs).toISOString(),
-      request_id: requestId,
-      tool: name.slice(0, 256),
-      actor: contextError === undefined ? (ctx.actor ?? null) : null,
-      args_sha256: argsSha256,
-    };
+    let record: AuditRecord;
     try {
       if (contextError !== undefined) throw contextError;
       if (argsSha256 === null) throw new GatewayError('VALIDATION_FAILED', `Arguments for ${name} must be plain JSON (no cycles or bigints).`);
-      if (controller.signal.aborted) throw toGatewayError(controller.signal.reason, name, controller.signal);
-      const { result, bytes, reason } = await run(name, args, { ...ctx, requestId }, controller);
-      audit.record({ ...base, decision: 'allow', reason, duration_ms: now() - startedMs, result_bytes: bytes, error_code: null });
+      const [result, bytes, reason] = await execute(name, args, run);
+      record = auditRecord(startedMs, requestId, name, actor, argsSha256, 'allow', reason, bytes, null);
       return result as T;
     } catch (thrown) {
-      const error = toGatewayError(thrown, name, controller.signal);
-      const record: AuditRecord = {
-        ...base,
-        decision: isRefusalCode(error.code) ? 'deny' : 'error',
-        reason: error.message,
-        duration_ms: now() - startedMs,
-        result_bytes: 0,
-        error_code: error.code,
-      };
-      audit.record(record);
+      const error = run.explain(thrown, name);
+      record = auditRecord(startedMs, requestId, name, actor, argsSha256, isRefusalCode(error.code) ? 'deny' : 'error', error.message, 0, error.code);
       throw error;
     } finally {
-      ctx.signal?.removeEventListener('abort', onCallerAbort);
-      inFlight.delete(controller);
+      // Exactly one record per call, whichever way it ended.
+      record!.duration_ms = now() - startedMs;
+      audit.record(record!);
+      if (onCallerAbort !== undefined) callerSignal?.removeEventListener('abort', onCallerAbort);
+      inFlight.delete(run);
       if (inFlight.size === 0) settled?.();
     }
   }
@@ -220,7 +208,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     closing ??= (async () => {
       if (inFlight.size > 0) {
         const done = new Promise<void>((resolve) => (settled = resolve));
-        for (const controller of inFlight) controller.abort(new GatewayError('ABORTED', 'The gateway is closing.'));
+        for (const run of inFlight) run.stop(new GatewayError('ABORTED', 'The gateway is closing.'));
         await done;
       }
       await audit.close();
@@ -257,23 +245,14 @@ function checkContext(ctx: CallContext): GatewayError | undefined {
   return undefined;
 }
 
-/** Resolves with `work`, or rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
+/** Validates synchronously, falling back to async parsing for schemas with async refinements. */
+function validate<S extends z.ZodType>(schema: S, args: unknown): z.ZodSafeParseResult<z.output<S>> | Promise<z.ZodSafeParseResult<z.output<S>>> {
+  try {
+    return schema.safeParse(args);
+  } catch (error) {
+    if (error instanceof z.core.$ZodAsyncError) return schema.safeParseAsync(args);
+    throw error;
+  }
 }
 
 function callerAbortReason(reason: unknown, name: string): GatewayError {
@@ -283,15 +262,39 @@ function callerAbortReason(reason: unknown, name: string): GatewayError {
   return new GatewayError('ABORTED', `${name} was aborted by the caller.`, { cause: reason });
 }
 
-/** Maps anything a tool threw to a GatewayError; an abort wins over what the tool threw. */
-function toGatewayError(error: unknown, name: string, signal: AbortSignal): GatewayError {
-  if (signal.aborted && isGatewayError(signal.reason)) {
-    const code: ErrorCode = signal.reason.code;
-    if (!isGatewayError(error) || code !== error.code) return signal.reason;
-  }
-  if (isGatewayError(error)) return error;
-  // The host's message may carry secrets or argument values: keep it in `cause` only.
-  return new GatewayError('TOOL_FAILED', `${name} failed. See the error's cause on the host for details.`, { cause: error });
+function auditRecord(
+  startedMs: number,
+  requestId: string,
+  name: string,
+  actor: string | undefined,
+  argsSha256: string | null,
+  decision: AuditDecision,
+  reason: string,
+  bytes: number,
+  code: ErrorCode | null,
+): AuditRecord {
+  return {
+    timestamp: new Date(startedMs).toISOString(),
+    request_id: requestId,
+    tool: name.length > 256 ? name.slice(0, 256) : name,
+    actor: actor ?? null,
+    args_sha256: argsSha256,
+    decision,
+    reason,
+    duration_ms: 0,
+    result_bytes: bytes,
+    error_code: code,
+  };
+}
+
+function validationError(name: string, error: z.ZodError): GatewayError {
+  const issues = error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), code: issue.code, message: issue.message }));
+  const summary = issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`)).join('; ');
+  return new GatewayError('VALIDATION_FAILED', `Invalid arguments for ${name}: ${summary}`, { data: { issues } });
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function jsonBytes(value: unknown, name: string): number {

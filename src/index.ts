@@ -13,6 +13,7 @@ export {
   createPolicy,
   createMemoryRateLimitStore,
   type ActorPolicy,
+  type MemoryRateLimitStore,
   type MemoryRateLimitStoreOptions,
   type PerToolPolicy,
   type Policy,
@@ -37,6 +38,7 @@ export {
   type AuditVerification,
   type ChainedAuditRecord,
   type ChainHead,
+  type JsonlFileSink,
   type JsonlFileSinkOptions,
   type VerifyAuditOptions,
 } from './audit/index.js';

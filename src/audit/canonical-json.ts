@@ -1,6 +1,9 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
+/** Nesting deeper than this is refused; it also stops a cycle, which would nest forever. */
+const MAX_DEPTH = 512;
+
 /**
  * Serialises a JSON value with object keys sorted by UTF-16 code units (the order of RFC 8785,
  * JCS), so that two objects with the same content always give the same bytes whatever order
@@ -10,22 +13,18 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
  * functions are left out of objects and become `null` in arrays, non-finite numbers become
  * `null`.
  *
- * @throws TypeError on a cycle or a `bigint`, as `JSON.stringify` does.
+ * @throws TypeError on a cycle, nesting deeper than 512, or a `bigint`.
  */
 export function canonicalJson(value: unknown): string {
-  const out = write(value, new Set());
-  return out ?? 'null';
+  return write(value, 0) ?? 'null';
 }
 
-function write(value: unknown, seen: Set<object>): string | undefined {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as { toJSON: () => unknown }).toJSON();
-  }
+function write(value: unknown, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -36,23 +35,30 @@ function write(value: unknown, seen: Set<object>): string | undefined {
       return undefined;
   }
   if (value === null) return 'null';
-  const obj = value as object;
-  if (seen.has(obj)) throw new TypeError('canonicalJson: the value has a cycle');
-  seen.add(obj);
-  let out: string;
-  if (Array.isArray(obj)) {
-    out = `[${obj.map((item) => write(item, seen) ?? 'null').join(',')}]`;
-  } else {
-    const record = obj as Record<string, unknown>;
-    const parts: string[] = [];
-    for (const key of Object.keys(record).sort()) {
-      const item = write(record[key], seen);
-      if (item !== undefined) parts.push(`${JSON.stringify(key)}:${item}`);
-    }
-    out = `{${parts.join(',')}}`;
+  if (depth >= MAX_DEPTH) throw new TypeError('canonicalJson: the value has a cycle or is nested too deeply');
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return write((value as { toJSON: () => unknown }).toJSON(), depth + 1);
   }
-  seen.delete(obj);
-  return out;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += write(value[i], depth + 1) ?? 'null';
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = write(record[key], depth + 1);
+    if (item === undefined) continue;
+    if (!first) out += ',';
+    out += `${JSON.stringify(key)}:${item}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /** Lower-case hex SHA-256 of a string's UTF-8 bytes. */

@@ -1,8 +1,8 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { GatewayError } from '../errors.js';
-import { chainRecord } from './chain.js';
-import type { AuditRecord, AuditSink, ChainedAuditRecord, ChainHead } from './record.js';
+import { chainLine } from './chain.js';
+import type { AuditSink, ChainHead } from './record.js';
 
 /** Options of {@link jsonlFileSink}. */
 export interface JsonlFileSinkOptions {
@@ -17,15 +17,25 @@ export interface JsonlFileSinkOptions {
   warn?: (message: string) => void;
 }
 
+/** The file sink: an {@link AuditSink} that always keeps a chain head. */
+export interface JsonlFileSink extends AuditSink {
+  /** The absolute path written to. */
+  readonly path: string;
+  open(): Promise<void>;
+  head(): ChainHead | undefined;
+  close(): Promise<void>;
+}
+
 /** How much of the file's end is read to find the last record, in bytes. */
 const TAIL_BYTES = 256 * 1024;
 
 /**
- * A hash-chained JSONL audit file. Each line is one {@link ChainedAuditRecord}; reopening the
+ * A hash-chained JSONL audit file. Each line is one `ChainedAuditRecord` in canonical JSON
+ * (keys sorted); reopening the
  * file continues its chain. A line torn by a crash in the middle of a write (no final newline)
  * is cut off on open, with a warning: it was never a complete record.
  */
-export function jsonlFileSink(options: JsonlFileSinkOptions): AuditSink & { readonly path: string } {
+export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
   const path = resolve(options.path);
   const fsync = options.fsync ?? true;
   const warn = options.warn ?? ((message: string) => process.emitWarning(message, { code: 'PORTCULLIS_AUDIT' }));
@@ -56,13 +66,13 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): AuditSink & { read
     async write(records) {
       if (handle === undefined) throw new GatewayError('AUDIT_UNAVAILABLE', 'The audit file is not open.');
       let next = head;
-      const lines: string[] = [];
+      let text = '';
       for (const record of records) {
-        const chained = chainRecord(record, next);
-        lines.push(serialise(chained));
-        next = { seq: chained.seq, hash: chained.hash };
+        const chained = chainLine(record, next);
+        text += `${chained.line}\n`;
+        next = chained.head;
       }
-      const bytes = Buffer.from(lines.join(''), 'utf8');
+      const bytes = Buffer.from(text, 'utf8');
       try {
         let written = 0;
         while (written < bytes.length) {
@@ -84,14 +94,6 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): AuditSink & { read
       handle = undefined;
     },
   };
-}
-
-/** One JSON line with the fields in a readable order. */
-function serialise(record: ChainedAuditRecord): string {
-  const { seq, timestamp, request_id, tool, actor, args_sha256, decision, reason, duration_ms, result_bytes, error_code, details, prev_hash, hash } =
-    record;
-  const ordered = { seq, timestamp, request_id, tool, actor, args_sha256, decision, reason, duration_ms, result_bytes, error_code, details, prev_hash, hash };
-  return `${JSON.stringify(ordered)}\n`;
 }
 
 interface Tail {

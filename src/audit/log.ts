@@ -51,6 +51,8 @@ export interface AuditLog {
 /** The gateway's side of the audit log: reserve room, then record exactly once. */
 export interface AuditLogInternal extends AuditLog {
   open(): Promise<void>;
+  /** Takes room for one record if there is some now; the room is used by {@link record}. */
+  tryReserve(): boolean;
   /** Waits for room for one record (back-pressure); the room is used by {@link record}. */
   reserve(signal?: AbortSignal): Promise<void>;
   /** Queues a record in room taken by {@link reserve}. Never throws, never waits. */
@@ -147,6 +149,12 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
     async open() {
       for (const { sink } of sinks) await sink.open?.();
       process.on('beforeExit', onBeforeExit);
+    },
+
+    tryReserve() {
+      if (!hasRoom()) return false;
+      reserved += 1;
+      return true;
     },
 
     async reserve(signal) {

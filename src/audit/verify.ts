@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { expectedHash, GENESIS_HASH } from './chain.js';
+import { CHAINED_FIELDS, expectedHash, GENESIS_HASH } from './chain.js';
 import type { ChainedAuditRecord, ChainHead } from './record.js';
 
 /** Options of {@link verifyAuditLog} and {@link verifyAuditRecords}. */
@@ -47,6 +47,8 @@ export async function verifyAuditRecords(
       record = item;
     }
     if (record === null || typeof record !== 'object') return { ok: false, records, line, reason: 'not a record' };
+    const unknown = Object.keys(record).find((key) => !CHAINED_FIELDS.has(key));
+    if (unknown !== undefined) return { ok: false, records, line, reason: `unknown field "${unknown.slice(0, 40)}" (record edited)` };
     const wantSeq = (head?.seq ?? 0) + 1;
     if (record.seq !== wantSeq) {
       return { ok: false, records, line, reason: `sequence ${String(record.seq)} where ${wantSeq} was expected (record deleted, inserted or reordered)` };

@@ -53,8 +53,11 @@ export interface PolicyDecision {
 export interface Policy {
   /** Decides whether `actor` may call `tool`, without counting towards any rate limit. */
   decide(tool: string, actor?: string): PolicyDecision;
-  /** {@link Policy.decide}, then counts the call against the tool's and actor's rate limits. */
-  admit(tool: string, actor?: string, nowMs?: number): Promise<PolicyDecision>;
+  /**
+   * {@link Policy.decide}, then counts the call against the tool's and actor's rate limits.
+   * Returns a promise only when an asynchronous (shared) rate-limit store is consulted.
+   */
+  admit(tool: string, actor?: string, nowMs?: number): PolicyDecision | Promise<PolicyDecision>;
   /** The effective timeout and size limit of `tool`. */
   limitsFor(tool: string): ToolLimits;
 }
@@ -64,6 +67,9 @@ export interface PolicyDeps {
   rateLimitStore?: RateLimitStore;
   now?: () => number;
 }
+
+/** Decisions cached at most; the cache starts afresh when full (names come from agents). */
+const DECISION_CACHE_SIZE = 10_000;
 
 interface CompiledActor {
   allow: GlobList | undefined;
@@ -97,7 +103,20 @@ export function createPolicy(options: PolicyOptions, deps: PolicyDeps = {}): Pol
   const now = deps.now ?? Date.now;
   const perTool = new Map(Object.entries(options.perTool));
 
+  // Decisions depend only on the compiled options, so they are computed once per (tool, actor).
+  const cache = new Map<string, PolicyDecision>();
   function decide(tool: string, actor?: string): PolicyDecision {
+    const key = actor === undefined ? tool : `${tool}\u0000${actor}`;
+    let decision = cache.get(key);
+    if (decision === undefined) {
+      decision = Object.freeze(evaluate(tool, actor));
+      if (cache.size >= DECISION_CACHE_SIZE) cache.clear();
+      cache.set(key, decision);
+    }
+    return decision;
+  }
+
+  function evaluate(tool: string, actor?: string): PolicyDecision {
     const globalDeny = deny.match(tool);
     if (globalDeny !== undefined) {
       return refuse(`tool "${tool}" is denied by denyTools "${globalDeny}"`, `denyTools:${globalDeny}`);
@@ -131,18 +150,21 @@ export function createPolicy(options: PolicyOptions, deps: PolicyDeps = {}): Pol
 
   return {
     decide,
-    async admit(tool, actor, nowMs = now()) {
+    admit(tool, actor, nowMs = now()) {
       const decision = decide(tool, actor);
       if (!decision.allowed) return decision;
       const actorLimit = actor === undefined ? undefined : actors.get(actor)?.rateLimit;
-      if (actorLimit !== undefined && !(await store.tryHit(`actor:${actor}`, actorLimit, nowMs))) {
-        return limited(`actor rate limit of ${actorLimit.maxCalls} calls per ${actorLimit.windowMs} ms reached`, 'actors.rateLimit');
-      }
       const toolLimit = perTool.get(tool)?.rateLimit;
-      if (toolLimit !== undefined && !(await store.tryHit(`tool:${tool}`, toolLimit, nowMs))) {
-        return limited(`rate limit of ${toolLimit.maxCalls} calls per ${toolLimit.windowMs} ms for "${tool}" reached`, 'perTool.rateLimit');
-      }
-      return decision;
+      if (actorLimit === undefined && toolLimit === undefined) return decision;
+      return (async () => {
+        if (actorLimit !== undefined && !(await store.tryHit(`actor:${actor}`, actorLimit, nowMs))) {
+          return limited(`actor rate limit of ${actorLimit.maxCalls} calls per ${actorLimit.windowMs} ms reached`, 'actors.rateLimit');
+        }
+        if (toolLimit !== undefined && !(await store.tryHit(`tool:${tool}`, toolLimit, nowMs))) {
+          return limited(`rate limit of ${toolLimit.maxCalls} calls per ${toolLimit.windowMs} ms for "${tool}" reached`, 'perTool.rateLimit');
+        }
+        return decision;
+      })();
     },
     limitsFor(tool) {
       const override = perTool.get(tool);

@@ -1,6 +1,7 @@
 export { compileGlob, compileGlobList, type CompiledGlob, type GlobList } from './glob.js';
 export {
   createMemoryRateLimitStore,
+  type MemoryRateLimitStore,
   type MemoryRateLimitStoreOptions,
   type RateLimit,
   type RateLimitStore,

@@ -29,6 +29,13 @@ export interface MemoryRateLimitStoreOptions {
   maxKeys?: number;
 }
 
+/** The in-memory store: synchronous, and it can say how many keys it holds. */
+export interface MemoryRateLimitStore extends RateLimitStore {
+  tryHit(key: string, limit: RateLimit, nowMs: number): boolean;
+  /** Keys held now. */
+  size(): number;
+}
+
 interface Bucket {
   /** Ring of hit times in ms, oldest at `head`; length grows up to `maxCalls`. */
   hits: number[];
@@ -42,7 +49,7 @@ interface Bucket {
  * hits in a ring, so a check is O(1): the call fits when fewer than `maxCalls` hits are
  * recorded, or when the oldest of them has left the window.
  */
-export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}): RateLimitStore & { size(): number } {
+export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}): MemoryRateLimitStore {
   const maxKeys = options.maxKeys ?? 10_000;
   // Map iteration order is insertion order; re-inserting on every hit makes it LRU order.
   const buckets = new Map<string, Bucket>();

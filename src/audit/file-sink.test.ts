@@ -1,0 +1,83 @@
+import { readFile, stat, writeFile, appendFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers/temp-dir.js';
+import { jsonlFileSink } from './file-sink.js';
+import type { AuditRecord } from './record.js';
+import { verifyAuditLog } from './verify.js';
+
+function record(i: number): AuditRecord {
+  return {
+    timestamp: new Date(i * 1000).toISOString(),
+    request_id: `req-${i}`,
+    tool: 'demo.echo',
+    actor: 'agent-1',
+    args_sha256: 'a'.repeat(64),
+    decision: 'allow',
+    reason: 'allowed by allowTools "demo.*"',
+    duration_ms: 1,
+    result_bytes: 10,
+    error_code: null,
+  };
+}
+
+describe('jsonl file sink', () => {
+  it('creates the file with mode 0600 and writes one chained line per record', async () => {
+    await using dir = await tempDir();
+    const sink = jsonlFileSink({ path: dir.join('logs', 'audit.jsonl') });
+    await sink.open?.();
+    await sink.write([record(1), record(2)]);
+    await sink.close?.();
+    expect((await stat(dir.join('logs', 'audit.jsonl'))).mode & 0o777).toBe(0o600);
+    const lines = (await readFile(dir.join('logs', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.seq)).toEqual([1, 2]);
+    expect(lines[1]?.prev_hash).toBe(lines[0]?.hash);
+    expect(sink.head()).toEqual({ seq: 2, hash: lines[1]?.hash });
+  });
+
+  it('tightens the mode of an existing file to 0600', async () => {
+    await using dir = await tempDir();
+    await writeFile(dir.join('audit.jsonl'), '', { mode: 0o644 });
+    const sink = jsonlFileSink({ path: dir.join('audit.jsonl') });
+    await sink.open?.();
+    await sink.close?.();
+    expect((await stat(dir.join('audit.jsonl'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('continues the chain when reopened', async () => {
+    await using dir = await tempDir();
+    const path = dir.join('audit.jsonl');
+    for (const batch of [[record(1)], [record(2), record(3)]]) {
+      const sink = jsonlFileSink({ path });
+      await sink.open?.();
+      await sink.write(batch);
+      await sink.close?.();
+    }
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 3 });
+  });
+
+  it('cuts a line torn by a crash and warns, keeping the chain valid', async () => {
+    await using dir = await tempDir();
+    const path = dir.join('audit.jsonl');
+    const first = jsonlFileSink({ path });
+    await first.open?.();
+    await first.write([record(1)]);
+    await first.close?.();
+    await appendFile(path, '{"seq":2,"timestamp":"19');
+    const warnings: string[] = [];
+    const second = jsonlFileSink({ path, warn: (m) => warnings.push(m) });
+    await second.open?.();
+    await second.write([record(2)]);
+    await second.close?.();
+    expect(warnings).toHaveLength(1);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('refuses to append to a file that is not an audit log', async () => {
+    await using dir = await tempDir();
+    await writeFile(dir.join('notes.txt'), 'hello\nworld\n');
+    const sink = jsonlFileSink({ path: dir.join('notes.txt') });
+    await expect(sink.open?.()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await sink.close?.();
+    expect(await readFile(dir.join('notes.txt'), 'utf8')).toBe('hello\nworld\n');
+  });
+});

@@ -1,0 +1,88 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { tempDir, type TempDir } from '../../test/helpers/temp-dir.js';
+import { jsonlFileSink } from './file-sink.js';
+import { verifyAuditLog } from './verify.js';
+
+let dir: TempDir;
+let path: string;
+let lines: string[];
+
+beforeEach(async () => {
+  dir = await tempDir();
+  path = dir.join('audit.jsonl');
+  const sink = jsonlFileSink({ path });
+  await sink.open?.();
+  await sink.write(
+    Array.from({ length: 5 }, (_, i) => ({
+      timestamp: new Date(i).toISOString(),
+      request_id: `r${i}`,
+      tool: 'fs.readFile',
+      actor: null,
+      args_sha256: null,
+      decision: i % 2 === 0 ? ('allow' as const) : ('deny' as const),
+      reason: 'test',
+      duration_ms: i,
+      result_bytes: i * 10,
+      error_code: i % 2 === 0 ? null : ('POLICY_DENIED' as const),
+    })),
+  );
+  await sink.close?.();
+  lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
+  return () => dir[Symbol.asyncDispose]();
+});
+
+async function rewrite(newLines: string[]): Promise<void> {
+  await writeFile(path, `${newLines.join('\n')}\n`);
+}
+
+describe('verifyAuditLog', () => {
+  it('accepts an untouched log', async () => {
+    const verdict = await verifyAuditLog(path);
+    expect(verdict).toMatchObject({ ok: true, records: 5 });
+  });
+
+  it('catches an edited field', async () => {
+    await rewrite(lines.map((l, i) => (i === 2 ? l.replace('"decision":"allow"', '"decision":"deny"') : l)));
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, line: 3, reason: expect.stringMatching(/edited/) as unknown });
+  });
+
+  it('catches a deleted line', async () => {
+    await rewrite(lines.filter((_, i) => i !== 1));
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, line: 2, records: 1 });
+  });
+
+  it('catches an inserted line (a copy of another)', async () => {
+    await rewrite([...lines.slice(0, 3), lines[1]!, ...lines.slice(3)]);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, line: 4 });
+  });
+
+  it('catches reordered lines', async () => {
+    await rewrite([lines[0]!, lines[2]!, lines[1]!, lines[3]!, lines[4]!]);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, line: 2 });
+  });
+
+  it('catches a line rewritten with a recomputed hash but a stale link', async () => {
+    const forged = JSON.parse(lines[3]!) as Record<string, unknown>;
+    forged.prev_hash = 'f'.repeat(64);
+    await rewrite(lines.map((l, i) => (i === 3 ? JSON.stringify(forged) : l)));
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, line: 4 });
+  });
+
+  it('catches a torn line', async () => {
+    await rewrite([...lines.slice(0, 4), lines[4]!.slice(0, 30)]);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, line: 5, reason: expect.stringMatching(/JSON/) as unknown });
+  });
+
+  it('catches a removed tail only with an anchor, and a rewritten anchor record', async () => {
+    const head = JSON.parse(lines[4]!) as { seq: number; hash: string };
+    await rewrite(lines.slice(0, 3));
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 3 });
+    expect(await verifyAuditLog(path, { expectedHead: { seq: head.seq, hash: head.hash } })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/tail removed/) as unknown,
+    });
+    const third = JSON.parse(lines[2]!) as { seq: number };
+    expect(await verifyAuditLog(path, { expectedHead: { seq: third.seq, hash: 'e'.repeat(64) } })).toMatchObject({ ok: false, line: 3 });
+  });
+});
