@@ -130,38 +130,23 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
       throw new GatewayError('CONFIG_INVALID', `Tool "${tool.name}" needs a zod inputSchema and an execute function.`);
     }
     const jsonSchema = z.toJSONSchema(tool.inputSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    tools.set(tool.name, { tool: tool as unknown as ToolDefinition, jsonSchema, limits: policy.limitsFor(tool.name) });
+    tools.set(tool.name, { tool, jsonSchema, limits: policy.limitsFor(tool.name) });
   }
 
-  /** Validate → policy → execute within limits. Returns the result, its size and the allow reason. */
-  async function execute(name: string, args: unknown, run: CallRun): Promise<[result: unknown, bytes: number, reason: string]> {
-    const entry = tools.get(name);
-    if (entry === undefined) {
-      throw new GatewayError('TOOL_NOT_FOUND', `No tool named ${quote(name)}. Call listTools() to see the tools you may use.`);
-    }
-    const { tool, limits } = entry;
-    let parsed = validate(tool.inputSchema, args);
-    if (parsed instanceof Promise) parsed = await parsed;
-    if (!parsed.success) throw validationError(name, parsed.error);
-    let decision = policy.admit(name, run.actor, now());
-    if (decision instanceof Promise) decision = await decision;
-    if (!decision.allowed) {
-      throw new GatewayError(decision.code ?? 'POLICY_DENIED', `Call refused: ${decision.reason}.`, { data: { rule: decision.rule } });
-    }
-    run.limits = limits;
-    run.throwIfStopped();
-    let result = tool.execute(parsed.data, run);
-    // A synchronous tool has already finished: only a promise needs a timer and a race.
-    if (isPromiseLike(result)) result = await run.race(result, name, limits.timeoutMs);
-    const bytes = tool.measure?.(result) ?? jsonBytes(result, name);
-    if (bytes > limits.maxBytes) {
-      throw new GatewayError('RESPONSE_TOO_LARGE', `The result of ${name} is ${bytes} bytes, over the limit of ${limits.maxBytes}.`, {
-        data: { bytes, maxBytes: limits.maxBytes },
+  /** The result's size in bytes, checked against the tool's limit. */
+  function measured(entry: RegisteredTool, name: string, result: unknown): number {
+    const bytes = entry.tool.measure?.(result) ?? jsonBytes(result, name);
+    const { maxBytes } = entry.limits;
+    if (bytes > maxBytes) {
+      throw new GatewayError('RESPONSE_TOO_LARGE', `The result of ${name} is ${bytes} bytes, over the limit of ${maxBytes}.`, {
+        data: { bytes, maxBytes },
       });
     }
-    return [result, bytes, decision.reason];
+    return bytes;
   }
 
+  // One async function for the whole pipeline: each extra await level costs a promise and a
+  // microtask on every call, and this is the hot path.
   async function call<T>(name: string, args?: unknown, ctx: CallContext = {}): Promise<T> {
     if (closing !== undefined) throw new GatewayError('GATEWAY_CLOSED', 'The gateway is closed; create a new one.');
     const startedMs = now();
@@ -187,8 +172,25 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     try {
       if (contextError !== undefined) throw contextError;
       if (argsSha256 === null) throw new GatewayError('VALIDATION_FAILED', `Arguments for ${name} must be plain JSON (no cycles or bigints).`);
-      const [result, bytes, reason] = await execute(name, args, run);
-      record = auditRecord(startedMs, requestId, name, actor, argsSha256, 'allow', reason, bytes, null);
+      const entry = tools.get(name);
+      if (entry === undefined) {
+        throw new GatewayError('TOOL_NOT_FOUND', `No tool named ${quote(name)}. Call listTools() to see the tools you may use.`);
+      }
+      let parsed = validate(entry.tool.inputSchema, args);
+      if (parsed instanceof Promise) parsed = await parsed;
+      if (!parsed.success) throw validationError(name, parsed.error);
+      let decision = policy.admit(name, actor, startedMs);
+      if (decision instanceof Promise) decision = await decision;
+      if (!decision.allowed) {
+        throw new GatewayError(decision.code ?? 'POLICY_DENIED', `Call refused: ${decision.reason}.`, { data: { rule: decision.rule } });
+      }
+      run.limits = entry.limits;
+      run.throwIfStopped();
+      let result = entry.tool.execute(parsed.data, run);
+      // A synchronous tool has already finished: only a promise needs a timer and a race.
+      if (isPromiseLike(result)) result = await run.race(result, name, entry.limits.timeoutMs);
+      const bytes = measured(entry, name, result);
+      record = auditRecord(startedMs, requestId, name, actor, argsSha256, 'allow', decision.reason, bytes, null);
       return result as T;
     } catch (thrown) {
       const error = run.explain(thrown, name);
@@ -262,6 +264,17 @@ function callerAbortReason(reason: unknown, name: string): GatewayError {
   return new GatewayError('ABORTED', `${name} was aborted by the caller.`, { cause: reason });
 }
 
+// Calls come in bursts within one millisecond: format each millisecond's timestamp once.
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
 function auditRecord(
   startedMs: number,
   requestId: string,
@@ -274,7 +287,7 @@ function auditRecord(
   code: ErrorCode | null,
 ): AuditRecord {
   return {
-    timestamp: new Date(startedMs).toISOString(),
+    timestamp: isoTime(startedMs),
     request_id: requestId,
     tool: name.length > 256 ? name.slice(0, 256) : name,
     actor: actor ?? null,

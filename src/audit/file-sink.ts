@@ -2,14 +2,15 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { GatewayError } from '../errors.js';
 import { chainLine } from './chain.js';
-import type { AuditSink, ChainHead } from './record.js';
+import type { AuditRecord, AuditSink, ChainHead } from './record.js';
+import { attachStagedWriter } from './staged.js';
 
 /** Options of {@link jsonlFileSink}. */
 export interface JsonlFileSinkOptions {
   /** The JSONL file; created with mode 0600, appended to (and its chain continued) if present. */
   path: string;
   /**
-   * `fdatasync` after every batch, so a record that was flushed survives a power cut.
+   * `fdatasync` after every write, so a record that was flushed survives a power cut.
    * @default true
    */
   fsync?: boolean;
@@ -22,6 +23,7 @@ export interface JsonlFileSink extends AuditSink {
   /** The absolute path written to. */
   readonly path: string;
   open(): Promise<void>;
+  /** The newest record on disk. */
   head(): ChainHead | undefined;
   close(): Promise<void>;
 }
@@ -31,19 +33,73 @@ const TAIL_BYTES = 256 * 1024;
 
 /**
  * A hash-chained JSONL audit file. Each line is one `ChainedAuditRecord` in canonical JSON
- * (keys sorted); reopening the
- * file continues its chain. A line torn by a crash in the middle of a write (no final newline)
- * is cut off on open, with a warning: it was never a complete record.
+ * (keys sorted); reopening the file continues its chain. A line torn by a crash in the middle
+ * of a write (no final newline) is cut off on open, with a warning: it was never a complete
+ * record. Writes must not overlap: the audit log runs one at a time.
  */
 export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
   const path = resolve(options.path);
   const fsync = options.fsync ?? true;
   const warn = options.warn ?? ((message: string) => process.emitWarning(message, { code: 'PORTCULLIS_AUDIT' }));
   let handle: FileHandle | undefined;
+  /** Newest record on disk, and the file's size after it. */
   let head: ChainHead | undefined;
   let sizeBytes = 0;
+  /** Encoded lines not yet written, and the head they lead to. */
+  let pending: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** The buffer of the last completed write, reused for the next one. */
+  let spare: Buffer | undefined;
+  let pendingBytes = 0;
+  let pendingRecords = 0;
+  let stagedHead: ChainHead | undefined;
 
-  return {
+  function stage(record: AuditRecord): void {
+    const chained = chainLine(record, stagedHead);
+    const maxBytes = chained.line.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (pendingBytes + maxBytes > pending.length) pending = grow(pending, pendingBytes, pendingBytes + maxBytes);
+    pendingBytes += pending.write(chained.line, pendingBytes, 'utf8');
+    pending[pendingBytes++] = 0x0a;
+    pendingRecords += 1;
+    stagedHead = chained.head;
+  }
+
+  async function drain(): Promise<void> {
+    if (pendingRecords === 0) return;
+    if (handle === undefined) throw new GatewayError('AUDIT_UNAVAILABLE', 'The audit file is not open.');
+    // Records staged while the write is in flight go to a fresh buffer.
+    const full = pending;
+    const bytes = full.subarray(0, pendingBytes);
+    const records = pendingRecords;
+    const newHead = stagedHead;
+    pending = spare ?? Buffer.allocUnsafe(full.length);
+    spare = undefined;
+    pendingBytes = 0;
+    pendingRecords = 0;
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        const result = await handle.write(bytes, written, bytes.length - written);
+        written += result.bytesWritten;
+      }
+      if (fsync) await handle.datasync();
+    } catch (error) {
+      // Leave no half-written line behind, and put the bytes back in front of what was staged
+      // since, so the next write retries them and the chain stays in order.
+      await handle.truncate(sizeBytes).catch(() => undefined);
+      const merged = Buffer.allocUnsafe(bytes.length + pending.length);
+      bytes.copy(merged, 0);
+      pending.copy(merged, bytes.length, 0, pendingBytes);
+      pending = merged;
+      pendingBytes += bytes.length;
+      pendingRecords += records;
+      throw error;
+    }
+    sizeBytes += bytes.length;
+    head = newHead;
+    spare = full;
+  }
+
+  const sink: JsonlFileSink = {
     name: `file:${path}`,
     path,
     head: () => head,
@@ -60,33 +116,22 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
         await handle.truncate(size - tail.tornBytes);
       }
       head = tail.head;
+      stagedHead = head;
       sizeBytes = size - tail.tornBytes;
     },
 
     async write(records) {
       if (handle === undefined) throw new GatewayError('AUDIT_UNAVAILABLE', 'The audit file is not open.');
-      let next = head;
-      let text = '';
-      for (const record of records) {
-        const chained = chainLine(record, next);
-        text += `${chained.line}\n`;
-        next = chained.head;
-      }
-      const bytes = Buffer.from(text, 'utf8');
+      for (const record of records) stage(record);
       try {
-        let written = 0;
-        while (written < bytes.length) {
-          const result = await handle.write(bytes, written, bytes.length - written);
-          written += result.bytesWritten;
-        }
-        if (fsync) await handle.datasync();
+        await drain();
       } catch (error) {
-        // Leave no half-written line behind: the batch is offered again and must chain cleanly.
-        await handle.truncate(sizeBytes).catch(() => undefined);
+        // The batch contract: on a throw the same batch is offered again, so drop it here.
+        pendingBytes = 0;
+        pendingRecords = 0;
+        stagedHead = head;
         throw error;
       }
-      sizeBytes += bytes.length;
-      head = next;
     },
 
     async close() {
@@ -94,6 +139,15 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
       handle = undefined;
     },
   };
+  attachStagedWriter(sink, { stage, drain, pending: () => pendingRecords });
+  return sink;
+}
+
+/** A larger buffer holding the first `used` bytes of `buffer`. */
+function grow(buffer: Buffer, used: number, needed: number): Buffer {
+  const grown = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
+  buffer.copy(grown, 0, 0, used);
+  return grown;
 }
 
 interface Tail {

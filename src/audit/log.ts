@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { AuditRecord, AuditSink, ChainHead } from './record.js';
+import { stagedWriterOf, type StagedWriter } from './staged.js';
 
 /** Options of {@link createAuditLog}. */
 export interface AuditLogOptions {
@@ -62,7 +63,9 @@ export interface AuditLogInternal extends AuditLog {
 
 interface SinkState {
   sink: AuditSink;
-  /** Absolute index of the next record this sink has not written. */
+  /** Set for sinks that take records as they come (the file sink); they keep no cursor. */
+  staged: StagedWriter | undefined;
+  /** Absolute index of the next queued record this (batch) sink has not written. */
   next: number;
   error: unknown;
 }
@@ -78,12 +81,14 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
   const maxBatch = options.maxBatch ?? 1000;
   const maxQueue = options.maxQueue ?? 10_000;
   const backpressureTimeoutMs = options.backpressureTimeoutMs ?? 5000;
-  const sinks: SinkState[] = options.sinks.map((sink) => ({ sink, next: 0, error: undefined }));
+  const sinks: SinkState[] = options.sinks.map((sink) => ({ sink, staged: stagedWriterOf(sink), next: 0, error: undefined }));
+  const staged = sinks.filter((state) => state.staged !== undefined);
+  const batched = sinks.filter((state) => state.staged === undefined);
+  // Records wait here only for batch sinks; staged sinks hold encoded bytes instead.
   const queue: AuditRecord[] = [];
   let base = 0; // absolute index of queue[0]
   let reserved = 0;
   let waiters: (() => void)[] = [];
-  let flushing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   // A host that forgets close() still gets its records written before the process exits.
   const onBeforeExit = (): void => void flush().catch(() => undefined);
@@ -97,52 +102,90 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
     timer.unref();
   }
 
+  function failed(state: SinkState, error: unknown): void {
+    state.error = error;
+    options.onError?.(error, state.sink);
+  }
+
   async function writeOnce(): Promise<void> {
     const end = base + queue.length;
-    await Promise.all(
-      sinks.map(async (state) => {
+    await Promise.all([
+      ...staged.map(async (state) => {
+        try {
+          await state.staged?.drain();
+          state.error = undefined;
+        } catch (error) {
+          failed(state, error);
+        }
+      }),
+      ...batched.map(async (state) => {
         while (state.next < end) {
           const batch = queue.slice(state.next - base, Math.min(end, state.next + maxBatch) - base);
           try {
             await state.sink.write(batch);
             state.error = undefined;
           } catch (error) {
-            state.error = error;
-            options.onError?.(error, state.sink);
+            failed(state, error);
             return;
           }
           state.next += batch.length;
         }
       }),
-    );
-    const done = sinks.reduce((min, state) => Math.min(min, state.next), end);
+    ]);
+    const done = batched.reduce((min, state) => Math.min(min, state.next), end);
     queue.splice(0, done - base);
     base = done;
     const ready = waiters;
     waiters = [];
     for (const wake of ready) wake();
-    if (queue.length > 0) schedule();
+    if (backlog() > 0) schedule();
+  }
+
+  /** Records accepted and not yet written by every sink. */
+  function backlog(): number {
+    let most = queue.length;
+    for (const state of staged) most = Math.max(most, state.staged?.pending() ?? 0);
+    return most;
+  }
+
+  // At most one write pass runs and one waits behind it: every flush asked for while a pass
+  // waits joins that pass, so a burst of records past maxBatch does not queue a pass each.
+  let running: Promise<void> | undefined;
+  let waiting: Promise<void> | undefined;
+  function startPass(): Promise<void> {
+    const current: Promise<void> = writeOnce().finally(() => {
+      if (running === current) running = undefined;
+    });
+    running = current;
+    return current;
+  }
+  function pass(): Promise<void> {
+    if (waiting !== undefined) return waiting;
+    if (running === undefined) return startPass();
+    const next = running
+      .catch(() => undefined)
+      .then(() => {
+        waiting = undefined;
+        return startPass();
+      });
+    waiting = next;
+    return next;
   }
 
   function flush(): Promise<void> {
-    const run = (flushing ?? Promise.resolve()).then(writeOnce);
-    const tracked = run.finally(() => {
-      if (flushing === tracked) flushing = undefined;
-    });
-    flushing = tracked;
-    return tracked.then(() => {
+    return pass().then(() => {
       const failing = sinks.find((state) => state.error !== undefined);
       if (failing !== undefined) {
         throw new GatewayError('AUDIT_UNAVAILABLE', `Audit sink ${failing.sink.name} is failing; records are kept queued.`, {
           cause: failing.error,
-          data: { sink: failing.sink.name, queued: queue.length },
+          data: { sink: failing.sink.name, queued: backlog() },
         });
       }
     });
   }
 
   function hasRoom(): boolean {
-    return queue.length + reserved < maxQueue;
+    return backlog() + reserved < maxQueue;
   }
 
   return {
@@ -166,7 +209,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
       await new Promise<void>((resolve, reject) => {
         const fail = (message: string): void => {
           cleanup();
-          reject(new GatewayError('AUDIT_UNAVAILABLE', message, { data: { queued: queue.length, maxQueue } }));
+          reject(new GatewayError('AUDIT_UNAVAILABLE', message, { data: { queued: backlog(), maxQueue } }));
         };
         const timeout = setTimeout(() => fail(`The audit queue stayed full for ${backpressureTimeoutMs} ms; the call was not run.`), backpressureTimeoutMs);
         const onAbort = (): void => fail('The call was aborted while waiting for room in the audit queue.');
@@ -192,8 +235,16 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
     record(record) {
       reserved = Math.max(0, reserved - 1);
       if (sinks.length === 0) return;
-      queue.push(record);
-      if (queue.length >= maxBatch) void flush().catch(() => undefined);
+      for (const state of staged) {
+        try {
+          state.staged?.stage(record);
+        } catch (error) {
+          // Encoding a well-typed record cannot fail; if it ever does, say so loudly.
+          failed(state, error);
+        }
+      }
+      if (batched.length > 0) queue.push(record);
+      if (backlog() >= maxBatch) void flush().catch(() => undefined);
       else schedule();
     },
 
@@ -203,7 +254,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
       const failing = sinks
         .filter((state) => state.error !== undefined)
         .map((state) => ({ sink: state.sink.name, error: state.error instanceof Error ? state.error.message : String(state.error) }));
-      return { healthy: failing.length === 0 && hasRoom(), queued: queue.length, failing };
+      return { healthy: failing.length === 0 && hasRoom(), queued: backlog(), failing };
     },
 
     head() {

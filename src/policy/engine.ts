@@ -104,14 +104,22 @@ export function createPolicy(options: PolicyOptions, deps: PolicyDeps = {}): Pol
   const perTool = new Map(Object.entries(options.perTool));
 
   // Decisions depend only on the compiled options, so they are computed once per (tool, actor).
-  const cache = new Map<string, PolicyDecision>();
+  // Keyed by actor, then tool, so a lookup builds no key string.
+  const cache = new Map<string | undefined, Map<string, PolicyDecision>>();
+  let cached = 0;
   function decide(tool: string, actor?: string): PolicyDecision {
-    const key = actor === undefined ? tool : `${tool}\u0000${actor}`;
-    let decision = cache.get(key);
+    let byTool = cache.get(actor);
+    let decision = byTool?.get(tool);
     if (decision === undefined) {
       decision = Object.freeze(evaluate(tool, actor));
-      if (cache.size >= DECISION_CACHE_SIZE) cache.clear();
-      cache.set(key, decision);
+      if (cached >= DECISION_CACHE_SIZE) {
+        cache.clear();
+        cached = 0;
+        byTool = undefined;
+      }
+      if (byTool === undefined) cache.set(actor, (byTool = new Map<string, PolicyDecision>()));
+      byTool.set(tool, decision);
+      cached += 1;
     }
     return decision;
   }
