@@ -2,6 +2,7 @@ import { readFile, stat, writeFile, appendFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/temp-dir.js';
 import { jsonlFileSink } from './file-sink.js';
+import { createAuditLog } from './log.js';
 import type { AuditRecord } from './record.js';
 import { verifyAuditLog } from './verify.js';
 
@@ -79,5 +80,38 @@ describe('jsonl file sink', () => {
     await expect(sink.open?.()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await sink.close?.();
     expect(await readFile(dir.join('notes.txt'), 'utf8')).toBe('hello\nworld\n');
+  });
+});
+
+describe('jsonl file sink behind the audit log', () => {
+  it('encodes records as they come and writes them all on flush, chained in order', async () => {
+    await using dir = await tempDir();
+    const path = dir.join('audit.jsonl');
+    const log = createAuditLog({ sinks: [jsonlFileSink({ path })], flushIntervalMs: 60_000, maxBatch: 4 });
+    await log.open();
+    for (let i = 1; i <= 10; i++) {
+      expect(log.tryReserve()).toBe(true);
+      log.record(record(i));
+    }
+    await log.close();
+    const lines = (await readFile(path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.request_id)).toEqual(Array.from({ length: 10 }, (_, i) => `req-${i + 1}`));
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 10 });
+  });
+
+  it('keeps staged records when the disk refuses them and reports the sink as failing', async () => {
+    // /dev/full accepts the open and fails every write with ENOSPC.
+    const errors: unknown[] = [];
+    const log = createAuditLog({ sinks: [jsonlFileSink({ path: '/dev/full', fsync: false })], flushIntervalMs: 60_000, onError: (e) => errors.push(e) });
+    await log.open();
+    for (let i = 1; i <= 3; i++) {
+      log.tryReserve();
+      log.record(record(i));
+    }
+    await expect(log.flush()).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE', data: { queued: 3 } });
+    await expect(log.flush()).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE', data: { queued: 3 } });
+    expect(log.health()).toMatchObject({ healthy: false, queued: 3 });
+    expect(errors).toHaveLength(2);
+    await expect(log.close()).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
   });
 });
