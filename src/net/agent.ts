@@ -1,0 +1,82 @@
+import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { Agent, buildConnector } from 'undici';
+import { GatewayError } from '../errors.js';
+import { parseIp } from './ip.js';
+import { systemResolver, type ResolvedAddress, type Resolver } from './resolver.js';
+import { compileNetPolicy, type NetPolicy, type NetPolicyOptions } from './url-policy.js';
+
+/** Options of {@link createGuardedAgent}. */
+export interface GuardedAgentOptions extends NetPolicyOptions {
+  /** DNS resolver; every address it returns is validated. @default the system's */
+  resolver?: Resolver | undefined;
+  /** Time to open a connection (and finish the TLS handshake), in ms. @default 10000 */
+  connectTimeoutMs?: number | undefined;
+  /** Connections per origin at most. @default unlimited (undici's default) */
+  connectionsPerOrigin?: number | undefined;
+  /** How long an idle keep-alive connection is kept, in ms. @default 4000 */
+  keepAliveTimeoutMs?: number | undefined;
+  /** TLS options for every connection, such as `ca` for a private CA. `servername` is always the URL's host. */
+  tls?: Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'minVersion' | 'ciphers'> | undefined;
+  /**
+   * Opens the socket once the address is validated (undici's connector signature). For tests
+   * and instrumentation; the default is undici's own connector.
+   */
+  dial?: buildConnector.connector | undefined;
+}
+
+/**
+ * Creates an undici dispatcher whose connector resolves the host itself, validates *every*
+ * address of the answer and dials exactly a validated IP, for http and https alike (the TLS
+ * servername stays the host name, so certificates are still verified against it). The address
+ * checked is the address connected to, so DNS rebinding has no window: a second, different
+ * answer is validated again before its connection is opened. A refusal fails the request with
+ * `SSRF_BLOCKED` before any socket exists.
+ *
+ * Use it as `dispatcher` with undici's `request`/`fetch`, or through `createGuardedFetch`.
+ */
+export function createGuardedAgent(options: GuardedAgentOptions = {}): Agent {
+  const policy = compileNetPolicy(options);
+  const resolver = options.resolver ?? systemResolver;
+  const dial =
+    options.dial ??
+    buildConnector({
+      timeout: options.connectTimeoutMs ?? 10_000,
+      ...(options.tls ?? {}),
+    } as buildConnector.BuildOptions);
+  return new Agent({
+    connect: guardedConnector(policy, resolver, dial),
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 4000,
+    ...(options.connectionsPerOrigin === undefined ? {} : { connections: options.connectionsPerOrigin }),
+  });
+}
+
+function guardedConnector(policy: NetPolicy, resolver: Resolver, dial: buildConnector.connector): buildConnector.connector {
+  return (opts, callback) => {
+    const hostname = opts.hostname; // undici has already removed IPv6 brackets
+    const refuse = (reason: string): void =>
+      callback(new GatewayError('SSRF_BLOCKED', `Connection refused by the network guard: ${reason}.`, { data: { host: hostname } }), null);
+    const connectTo = (addresses: readonly ResolvedAddress[]): void => {
+      const verdict = policy.checkAddresses(hostname, addresses);
+      if (!verdict.allowed) return refuse(verdict.reason);
+      const target = addresses[0] as ResolvedAddress;
+      // `host` (and so the TLS servername undici derives from it) keeps the name; only the
+      // address dialled changes.
+      dial({ ...opts, hostname: target.address }, (error: Error | null, socket: Socket | null) => {
+        if (error !== null || socket === null) return callback(error ?? new Error('no socket'), null);
+        // Belt and braces: the kernel connected where we asked, or the socket goes.
+        const remote = socket.remoteAddress;
+        if (remote !== undefined && parseIp(remote)?.toString() !== parseIp(target.address)?.toString()) {
+          socket.destroy();
+          return refuse(`connected to an unexpected address`);
+        }
+        callback(null, socket);
+      });
+    };
+    const literal = parseIp(hostname);
+    if (literal !== undefined) return connectTo([{ address: literal.toString(), family: literal.kind() === 'ipv4' ? 4 : 6 }]);
+    resolver(hostname, {}).then(connectTo, (error: unknown) =>
+      callback(new GatewayError('UPSTREAM_ERROR', `Host ${hostname} could not be resolved.`, { cause: error, data: { host: hostname } }), null),
+    );
+  };
+}
