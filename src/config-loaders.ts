@@ -26,6 +26,7 @@ const SECRET_KEYS: Readonly<Record<string, string>> = {
   preimage: 'the encrypted credential store',
   mnemonic: 'an environment variable',
   encryption_key: 'the OS keychain or a key file',
+  inject_headers: 'connectors.http.injectHeaders, set in code from an environment variable',
 };
 
 /** A URL with a password in its userinfo, such as `postgres://user:pw@host/db`. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuditSink } from './audit/record.js';
 import { GatewayError } from './errors.js';
+import { httpConnectorSchema } from './net/config.js';
 
 /** Largest delay `setTimeout` honours, in ms (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -82,11 +83,17 @@ const paymentsSchema = z.strictObject({
   maxFeeSats: sats.default(10),
 });
 
+const connectorsSchema = z.strictObject({
+  /** Outbound HTTP: `gw.fetch` and the `http.fetch` tool (registered when this is present). */
+  http: httpConnectorSchema.optional(),
+});
+
 /** The gateway configuration schema. Unknown keys are refused, so typos fail loudly. */
 export const gatewayConfigSchema = z.strictObject({
   policy: policySchema.default(() => policySchema.parse({})),
   audit: auditSchema.default(() => auditSchema.parse({})),
   payments: paymentsSchema.default(() => paymentsSchema.parse({})),
+  connectors: connectorsSchema.default({}),
 });
 
 /** What a host writes: every field optional, documented defaults filled in. */

@@ -10,6 +10,11 @@ import { GatewayError, isGatewayError, isRefusalCode, type ErrorCode } from './e
 import { createPolicy, type Policy, type ToolLimits } from './policy/engine.js';
 import type { RateLimitStore } from './policy/rate-limit.js';
 import type { ListedTool, ToolDefinition } from './tools.js';
+import { createGuardedFetch, type GuardedFetch } from './net/fetch.js';
+import type { GuardedAgentOptions } from './net/agent.js';
+import type { Resolver } from './net/resolver.js';
+import { httpConnectorSchema } from './net/config.js';
+import { httpFetchTool } from './net/tool.js';
 
 /** Per-call context. */
 export interface CallContext {
@@ -34,6 +39,12 @@ export interface GatewayDeps {
   logger?: Logger;
   /** Where rate-limit hits are counted. @default in memory */
   rateLimitStore?: RateLimitStore;
+  /** DNS resolver of the network guard; every address it returns is validated. @default the system's */
+  resolver?: Resolver;
+  /** Opens sockets once the guard has validated the address (undici connector). For tests and instrumentation. */
+  dial?: GuardedAgentOptions['dial'];
+  /** TLS options of outbound connections, such as `ca` for a private CA. */
+  tls?: GuardedAgentOptions['tls'];
 }
 
 /** A running gateway. */
@@ -58,6 +69,11 @@ export interface Gateway extends AsyncDisposable {
   listTools(ctx?: Pick<CallContext, 'actor'>): ListedTool[];
   readonly policy: Policy;
   readonly audit: AuditLog;
+  /**
+   * The guarded fetch, configured by `connectors.http` (with no such section it refuses every
+   * host). For the host's own requests: they are not audited as tool calls.
+   */
+  readonly fetch: GuardedFetch;
   /** The validated configuration, defaults applied. */
   readonly config: ResolvedConfig;
   /** Aborts calls in flight, writes every audit record and releases files and sockets. */
@@ -113,6 +129,19 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     await audit.close().catch(() => undefined);
     if (isGatewayError(error)) throw error;
     throw new GatewayError('CONFIG_INVALID', `Cannot open the audit log: ${(error as Error).message}`, { cause: error });
+  }
+
+  const httpConfig = resolved.connectors.http ?? httpConnectorSchema.parse({});
+  let fetch: GuardedFetch;
+  try {
+    fetch = createGuardedFetch({ ...httpConfig, resolver: deps.resolver, dial: deps.dial, tls: deps.tls });
+  } catch (error) {
+    await audit.close().catch(() => undefined);
+    if (isGatewayError(error)) throw error;
+    throw new GatewayError('CONFIG_INVALID', `Invalid connectors.http: ${(error as Error).message}.`, { cause: error });
+  }
+  if (httpConfig.allowNetworks.some((cidr) => cidr === '0.0.0.0/0' || cidr === '::/0')) {
+    logger.warn('connectors.http.allowNetworks allows every address: the SSRF guard no longer protects internal networks. Never do this in production.');
   }
 
   const tools = new Map<string, RegisteredTool>();
@@ -213,10 +242,12 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
         for (const run of inFlight) run.stop(new GatewayError('ABORTED', 'The gateway is closing.'));
         await done;
       }
-      await audit.close();
+      await Promise.all([audit.close(), fetch.close()]);
     })();
     return closing;
   }
+
+  if (resolved.connectors.http !== undefined) register(httpFetchTool(fetch, httpConfig));
 
   return {
     call,
@@ -230,6 +261,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
       return listed;
     },
     policy,
+    fetch,
     audit: { flush: () => audit.flush(), health: () => audit.health(), head: () => audit.head() },
     config: resolved,
     close,

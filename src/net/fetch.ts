@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { type Dispatcher, Headers, type HeadersInit, Response } from 'undici';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -49,9 +51,24 @@ export interface GuardedRequestInit {
   retries?: number | undefined;
 }
 
+/** What {@link GuardedFetch.request} resolves with: undici's `request` shape, after every check. */
+export interface GuardedResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  /** The body stream; it errors with `RESPONSE_TOO_LARGE` or `TIMEOUT` when a limit is hit. */
+  body: Dispatcher.ResponseData['body'];
+  /** The final URL, after redirects. */
+  url: string;
+}
+
 /** A fetch-compatible function behind the network guard. */
 export interface GuardedFetch extends AsyncDisposable {
   (input: string | URL | Request, init?: GuardedRequestInit): Promise<Response>;
+  /**
+   * The same guarded exchange without building a fetch `Response`: undici's `request` shape.
+   * Cheaper, for hosts (and tools) that read the body themselves.
+   */
+  request(input: string | URL | Request, init?: GuardedRequestInit): Promise<GuardedResponse>;
   /** Closes the connections (when the agent was created here). */
   close(): Promise<void>;
 }
@@ -110,7 +127,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
   }
 
   /** One request/response on one hop, with retries. Resolves with the undici response. */
-  async function attempt(x: Exchange, signal: AbortSignal, hostname: string): Promise<Dispatcher.ResponseData> {
+  async function attempt(x: Exchange, signal: Deadline, hostname: string): Promise<Dispatcher.ResponseData> {
     const injected = injectedFor(hostname);
     const headers = injected === undefined ? x.headers : { ...x.headers, ...injected };
     const retryable = isIdempotent(x.method) && injected === undefined && !Object.keys(x.headers).some((h) => SENSITIVE_HEADERS.has(h));
@@ -124,7 +141,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
           method: x.method as Dispatcher.HttpMethod,
           headers,
           body: x.body ?? null,
-          signal,
+          signal: signal as unknown as EventEmitter,
           [MAX_RESPONSE_BYTES]: x.maxBytes,
         } as Dispatcher.RequestOptions);
       } catch (error) {
@@ -135,7 +152,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
       if (canRetry && isRetryableStatus(response.statusCode)) {
         const delayMs = backoffMs(tries, retryBaseMs, response.headers['retry-after'], Date.now());
         if (delayMs <= maxRetryAfterMs) {
-          response.body.destroy();
+          discard(response.body);
           await sleep(delayMs, signal);
           continue;
         }
@@ -144,7 +161,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     }
   }
 
-  async function exchange(x: Exchange): Promise<Response> {
+  async function exchange(x: Exchange): Promise<GuardedResponse> {
     const deadline = new Deadline(x.signal, timeoutMs, totalTimeoutMs);
     try {
       let redirects = 0;
@@ -156,10 +173,10 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
           });
         }
         deadline.startHop();
-        const response = await attempt(x, deadline.signal, verdict.hostname);
+        const response = await attempt(x, deadline, verdict.hostname);
         const location = x.redirect === 'manual' ? undefined : redirectTarget(response.statusCode, response.headers, x.url);
-        if (location === undefined) return toResponse(response, x, deadline);
-        response.body.destroy();
+        if (location === undefined) return finish(response, x, deadline);
+        discard(response.body);
         if (x.redirect === 'error') throw new GatewayError('REDIRECT_BLOCKED', `Redirect from ${x.url.origin} refused (redirect: "error").`);
         if (++redirects > maxRedirects) {
           throw new GatewayError('REDIRECT_BLOCKED', `More than ${maxRedirects} redirects starting at ${x.url.origin}.`, { data: { maxRedirects } });
@@ -172,10 +189,16 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     }
   }
 
-  const guarded = (async (input: string | URL | Request, init: GuardedRequestInit = {}) => {
-    const x = await prepare(input, init, defaultRetries, defaultMaxBytes);
-    return exchange(x);
-  }) as GuardedFetch;
+  function request(input: string | URL | Request, init: GuardedRequestInit = {}): Promise<GuardedResponse> {
+    try {
+      const x = prepare(input, init, defaultRetries, defaultMaxBytes);
+      return x instanceof Promise ? x.then(exchange) : exchange(x);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+  const guarded = ((input: string | URL | Request, init?: GuardedRequestInit) => request(input, init).then(toResponse)) as GuardedFetch;
+  guarded.request = request;
   guarded.close = async () => {
     if (ownAgent) await dispatcher.close();
   };
@@ -195,12 +218,22 @@ function compileInjections(config: Readonly<Record<string, Readonly<Record<strin
   });
 }
 
-/** Normalises fetch's arguments into one exchange; refuses what cannot be sent safely. */
-async function prepare(input: string | URL | Request, init: GuardedRequestInit, retries: number, maxBytes: number | false): Promise<Exchange> {
-  const request = typeof input === 'object' && !(input instanceof URL) ? input : undefined;
+/**
+ * Normalises fetch's arguments into one exchange; refuses what cannot be sent safely.
+ * Synchronous unless a `Request` body has to be read.
+ */
+function prepare(input: string | URL | Request, init: GuardedRequestInit, retries: number, maxBytes: number | false): Exchange | Promise<Exchange> {
+  if (typeof input === 'string' || input instanceof URL || input.body === null || init.body !== undefined) {
+    return build(input, init, init.body, retries, maxBytes);
+  }
+  return input.arrayBuffer().then((bytes) => build(input, init, bytes, retries, maxBytes));
+}
+
+function build(input: string | URL | Request, init: GuardedRequestInit, raw: GuardedRequestInit['body'], retries: number, maxBytes: number | false): Exchange {
+  const request = typeof input === 'string' || input instanceof URL ? undefined : input;
   let url: URL;
   try {
-    url = new URL(request?.url ?? String(input));
+    url = new URL(request?.url ?? input.toString());
   } catch {
     throw new GatewayError('VALIDATION_FAILED', 'The URL is not a valid absolute URL.');
   }
@@ -208,13 +241,8 @@ async function prepare(input: string | URL | Request, init: GuardedRequestInit, 
   if (!/^[A-Z]{1,16}$/.test(method) || method === 'CONNECT' || method === 'TRACE') {
     throw new GatewayError('VALIDATION_FAILED', `Method ${JSON.stringify(method.slice(0, 16))} is not allowed.`);
   }
-  const headers: HeaderMap = {};
-  for (const [name, value] of new Headers((init.headers ?? request?.headers) as HeadersInit | undefined)) {
-    if (TRANSPORT_HEADERS.has(name)) throw new GatewayError('VALIDATION_FAILED', `Header ${name} is set by the client and may not be given.`);
-    headers[name] = value;
-  }
+  const headers = headerMap(init.headers ?? request?.headers);
   let body: Body;
-  const raw = init.body !== undefined ? init.body : request?.body != null ? Buffer.from(await request.arrayBuffer()) : undefined;
   if (typeof raw === 'string') {
     body = raw;
     headers['content-type'] ??= 'text/plain;charset=UTF-8';
@@ -242,60 +270,97 @@ async function prepare(input: string | URL | Request, init: GuardedRequestInit, 
   };
 }
 
-/** Wraps undici's response in a fetch `Response`; the deadline keeps running until the body ends. */
-function toResponse(response: Dispatcher.ResponseData, x: Exchange, deadline: Deadline): Response {
+/** Lower-cased, validated headers; transport headers are refused. */
+function headerMap(init: GuardedRequestInit['headers'] | Request['headers'] | undefined): HeaderMap {
+  const headers: HeaderMap = {};
+  if (init === undefined) return headers;
+  // A plain object is read directly: building a Headers object costs more than the request.
+  const entries = typeof init === 'object' && Object.getPrototypeOf(init) === Object.prototype ? Object.entries(init as Record<string, string>) : new Headers(init as HeadersInit);
+  for (const [rawName, value] of entries) {
+    const name = rawName.toLowerCase();
+    const problem = headerProblem(name, String(value));
+    if (problem !== undefined) throw new GatewayError('VALIDATION_FAILED', `Invalid request: ${problem}.`);
+    if (TRANSPORT_HEADERS.has(name)) throw new GatewayError('VALIDATION_FAILED', `Header ${name} is set by the client and may not be given.`);
+    headers[name] = headers[name] === undefined ? String(value) : `${headers[name]}, ${String(value)}`;
+  }
+  return headers;
+}
+
+const discarded = new WeakSet<object>();
+
+/** Reads and drops a body we do not need (small ones keep the connection reusable). */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  discarded.add(body);
+  body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+}
+
+/** The final response; the deadline keeps running until its body is read or dropped. */
+function finish(response: Dispatcher.ResponseData, x: Exchange, deadline: Deadline): GuardedResponse {
+  if (NULL_BODY_STATUS.has(response.statusCode) || x.method === 'HEAD') {
+    discard(response.body);
+    deadline.clear();
+  } else {
+    response.body.once('close', () => deadline.clear());
+  }
+  return { statusCode: response.statusCode, headers: response.headers, body: response.body, url: x.url.href };
+}
+
+/** Wraps a guarded response in a fetch `Response`. */
+function toResponse(response: GuardedResponse): Response {
   const headers: [string, string][] = [];
   for (const [name, value] of Object.entries(response.headers)) {
     if (value === undefined) continue;
     if (Array.isArray(value)) for (const item of value) headers.push([name, item]);
     else headers.push([name, value]);
   }
-  let body: ReadableStream<Uint8Array> | null = null;
-  if (NULL_BODY_STATUS.has(response.statusCode) || x.method === 'HEAD') {
-    response.body.destroy();
-    deadline.clear();
-  } else {
-    response.body.once('close', () => deadline.clear());
-    body = Readable.toWeb(response.body) as ReadableStream<Uint8Array>;
-  }
+  const hasBody = !discarded.has(response.body) && !NULL_BODY_STATUS.has(response.statusCode);
+  const body = hasBody ? (Readable.toWeb(response.body) as ReadableStream<Uint8Array>) : null;
   const result = new Response(body, { status: response.statusCode, headers });
-  Object.defineProperty(result, 'url', { value: x.url.href });
+  Object.defineProperty(result, 'url', { value: response.url });
   return result;
 }
 
 /**
  * The clocks of one exchange: a per-hop timer restarted at each hop and one total deadline,
- * both aborting the same controller (and so the socket), plus the caller's signal.
+ * plus the caller's signal. It is itself the signal handed to undici, which accepts an
+ * EventEmitter with `aborted` and `reason`: an AbortController per request costs more than
+ * the rest of the guard together.
  */
-class Deadline {
-  readonly #controller = new AbortController();
+class Deadline extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
   readonly #hopMs: number;
   readonly #caller: AbortSignal | undefined;
   #hopTimer: NodeJS.Timeout | undefined;
   #totalTimer: NodeJS.Timeout | undefined;
-  readonly #onCallerAbort = (): void => this.#controller.abort(this.#caller?.reason);
+  readonly #onCallerAbort = (): void => this.abort(this.#caller?.reason);
 
   constructor(caller: AbortSignal | undefined, hopMs: number, totalMs: number) {
+    super();
     this.#hopMs = hopMs;
     this.#caller = caller;
-    if (caller?.aborted === true) this.#controller.abort(caller.reason);
+    if (caller?.aborted === true) this.abort(caller.reason);
     caller?.addEventListener('abort', this.#onCallerAbort, { once: true });
-    this.#totalTimer = setTimeout(() => this.#abort(`The request did not complete within ${totalMs} ms in total.`, totalMs), totalMs);
+    this.#totalTimer = setTimeout(() => this.#timeout(`The request did not complete within ${totalMs} ms in total.`, totalMs), totalMs);
     this.#totalTimer.unref();
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
   }
 
   startHop(): void {
     clearTimeout(this.#hopTimer);
-    this.#hopTimer = setTimeout(() => this.#abort(`A hop did not complete within ${this.#hopMs} ms.`, this.#hopMs), this.#hopMs);
+    this.#hopTimer = setTimeout(() => this.#timeout(`A hop did not complete within ${this.#hopMs} ms.`, this.#hopMs), this.#hopMs);
     this.#hopTimer.unref();
   }
 
-  #abort(message: string, timeoutMs: number): void {
-    this.#controller.abort(new GatewayError('TIMEOUT', message, { data: { timeoutMs } }));
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.clear();
+    this.emit('abort');
+  }
+
+  #timeout(message: string, timeoutMs: number): void {
+    this.abort(new GatewayError('TIMEOUT', message, { data: { timeoutMs } }));
   }
 
   clear(): void {
@@ -306,7 +371,7 @@ class Deadline {
 
   /** Maps a failure to what the caller should see: the abort reason, a GatewayError, or UPSTREAM_ERROR. */
   explain(error: unknown, url: URL): unknown {
-    if (this.#controller.signal.aborted) return this.#controller.signal.reason;
+    if (this.aborted) return this.reason;
     if (isGatewayError(error)) return error;
     const code = (error as { code?: unknown }).code;
     return new GatewayError('UPSTREAM_ERROR', `The request to ${url.origin} failed${typeof code === 'string' ? ` (${code})` : ''}.`, {

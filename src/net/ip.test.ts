@@ -57,9 +57,17 @@ describe('isBlockedAddress', () => {
   });
 
   it('treats anything that is not an address as blocked', () => {
-    for (const text of ['', 'localhost', 'example.com', '1.2.3', '::ffff:1.2.3.256', '1.2.3.4.5', '[::1', 'fe80::1%']) {
+    for (const text of ['', 'localhost', 'example.com', '1.2.3', '::ffff:1.2.3.256', '1.2.3.4.5', '[::1', 'fe80::1%', '256.1.1.1', '1.2.3.04', '010.0.0.1']) {
       expect(isBlockedAddress(text), text).toBe(true);
     }
+  });
+
+  it('parses every dotted quad to the same address ipaddr.js reads (property)', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), (ip) => {
+        expect(parseIp(ip)?.toString()).toBe(ip);
+      }),
+    );
   });
 
   it('classifies every IPv4-mapped address exactly as blocked, whatever its notation (property)', () => {

@@ -12,7 +12,7 @@ function v6(cidr: string): Cidr<ipaddr.IPv6> {
 }
 
 /** IPv4 ranges that are not global unicast (RFC 6890 and friends). */
-const BLOCKED_V4: readonly Cidr<ipaddr.IPv4>[] = [
+const BLOCKED_V4_CIDRS = [
   '0.0.0.0/8', // "this network"
   '10.0.0.0/8', // private
   '100.64.0.0/10', // carrier-grade NAT
@@ -28,7 +28,20 @@ const BLOCKED_V4: readonly Cidr<ipaddr.IPv4>[] = [
   '203.0.113.0/24', // TEST-NET-3
   '224.0.0.0/4', // multicast
   '240.0.0.0/4', // reserved, and 255.255.255.255 broadcast
-].map(v4);
+];
+
+/** The same ranges as [network, mask] pairs of unsigned 32-bit integers, compared on the address bytes. */
+const BLOCKED_V4: readonly [network: number, mask: number][] = BLOCKED_V4_CIDRS.map((cidr) => {
+  const [address, bits] = v4(cidr);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return [(toUint32(address.octets) & mask) >>> 0, mask];
+});
+
+function toUint32(octets: readonly number[]): number {
+  return (((octets[0] ?? 0) << 24) | ((octets[1] ?? 0) << 16) | ((octets[2] ?? 0) << 8) | (octets[3] ?? 0)) >>> 0;
+}
+
+const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /** Global unicast IPv6 space; everything outside it is refused unless it embeds an IPv4. */
 const GLOBAL_UNICAST_V6 = v6('2000::/3');
@@ -55,13 +68,36 @@ export function parseIp(text: string): IpAddress | undefined {
   let value = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   const zone = value.indexOf('%');
   if (zone >= 0) value = value.slice(0, zone);
-  if (ipaddr.IPv4.isValidFourPartDecimal(value)) return ipaddr.IPv4.parse(value);
+  // ipaddr.js validates by parsing and catching, and parses IPv4 through several regular
+  // expressions: the canonical dotted quad (what WHATWG URLs and DNS answers hold) is read here.
+  if (DOTTED_QUAD.test(value)) return parseDottedQuad(value);
   if (value.includes(':') && ipaddr.IPv6.isValid(value)) return ipaddr.IPv6.parse(value);
   return undefined;
 }
 
+/** Four decimal octets without leading zeros (an octal-looking `010` is refused, not guessed). */
+function parseDottedQuad(value: string): ipaddr.IPv4 | undefined {
+  // The caller has matched DOTTED_QUAD: four runs of 1-3 digits separated by dots.
+  const octets = [0, 0, 0, 0];
+  let part = 0;
+  let digits = 0;
+  for (let i = 0; i <= value.length; i++) {
+    const code = i === value.length ? 46 : value.charCodeAt(i);
+    if (code === 46) {
+      if ((digits > 1 && value.charCodeAt(i - digits) === 48) || (octets[part] ?? 0) > 255) return undefined;
+      part += 1;
+      digits = 0;
+    } else {
+      octets[part] = (octets[part] ?? 0) * 10 + (code - 48);
+      digits += 1;
+    }
+  }
+  return new ipaddr.IPv4(octets);
+}
+
 function blockedV4(address: ipaddr.IPv4): boolean {
-  for (const range of BLOCKED_V4) if (address.match(range)) return true;
+  const value = toUint32(address.octets);
+  for (const [network, mask] of BLOCKED_V4) if (((value & mask) >>> 0) === network) return true;
   return false;
 }
 

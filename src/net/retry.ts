@@ -48,8 +48,16 @@ export function backoffMs(attempt: number, baseMs: number, retryAfter?: string |
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
+/** An abort source shaped like undici's EventEmitter signals. */
+export interface AbortSource {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  once(event: 'abort', listener: () => void): unknown;
+  off(event: 'abort', listener: () => void): unknown;
+}
+
 /** Waits `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: AbortSource): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason as Error);
     const onAbort = (): void => {
@@ -57,9 +65,9 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       reject(signal.reason as Error);
     };
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      signal.off('abort', onAbort);
       resolve();
     }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal.once('abort', onAbort);
   });
 }

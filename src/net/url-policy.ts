@@ -1,5 +1,5 @@
 import { compileDomains, type DomainList } from './domains.js';
-import { compileNetworks, isBlockedIp, parseIp, type NetworkList } from './ip.js';
+import { compileNetworks, isBlockedIp, parseIp, type IpAddress, type NetworkList } from './ip.js';
 import type { ResolvedAddress } from './resolver.js';
 
 /** What may be reached: the options shared by `checkUrl`, the guarded agent and fetch. */
@@ -69,6 +69,10 @@ export function compileNetPolicy(options: NetPolicyOptions): NetPolicy {
   function checkAddress(address: string): string | undefined {
     const parsed = parseIp(address);
     if (parsed === undefined) return `"${address}" is not an IP address`;
+    return checkParsed(parsed);
+  }
+
+  function checkParsed(parsed: IpAddress): string | undefined {
     if (isBlockedIp(parsed) && !networks.contains(parsed)) {
       return `${parsed.toString()} is in a non-public range (${parsed.range()}) and not in allowNetworks`;
     }
@@ -98,8 +102,8 @@ export function compileNetPolicy(options: NetPolicyOptions): NetPolicy {
         return { ...refuse('DOMAIN_NOT_ALLOWED', `host ${hostname} is not in allowedDomains`), hostname, literal: undefined };
       }
       if (ip !== undefined) {
-        const literal: ResolvedAddress = { address: ip.toString(), family: ip.kind() === 'ipv4' ? 4 : 6 };
-        const problem = checkAddress(literal.address);
+        const literal: ResolvedAddress = { address: ip.kind() === 'ipv4' ? hostname : ip.toString(), family: ip.kind() === 'ipv4' ? 4 : 6 };
+        const problem = checkParsed(ip);
         if (problem !== undefined) return { ...refuse('SSRF_BLOCKED', problem), hostname, literal };
         return { allowed: true, reason: `allowed by allowedDomains "${listed}"`, addresses: [literal], hostname, literal };
       }

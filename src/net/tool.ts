@@ -1,0 +1,86 @@
+import { isUtf8 } from 'node:buffer';
+import { z } from 'zod';
+import { GatewayError } from '../errors.js';
+import { defineTool, type ToolDefinition } from '../tools.js';
+import type { HttpConnectorConfig } from './config.js';
+import type { GuardedFetch } from './fetch.js';
+import { headerProblem, HIDDEN_RESPONSE_HEADERS, isCredentialHeader, TRANSPORT_HEADERS } from './headers.js';
+
+/** What `http.fetch` returns to the agent. */
+export interface HttpFetchResult {
+  status: number;
+  /** The final URL, after redirects. */
+  url: string;
+  /** Response headers, lower-case, without cookies. */
+  headers: Record<string, string>;
+  /** The body as text (`encoding: 'utf8'`) or base64 (`'base64'`, for binary content). */
+  body: string;
+  encoding: 'utf8' | 'base64';
+  /** Body size in bytes, as received. */
+  bytes: number;
+}
+
+const MAX_REQUEST_BODY_CHARS = 1024 * 1024;
+const TEXTUAL = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded|yaml|x-ndjson)\b)/i;
+
+/**
+ * The `http.fetch` tool: the agent's way out, through the guarded fetch. Agent headers may
+ * not carry credentials or transport controls (refused with `VALIDATION_FAILED`, naming the
+ * header): credentials are the host's business, through `injectHeaders`.
+ */
+export function httpFetchTool(fetch: GuardedFetch, config: HttpConnectorConfig): ToolDefinition<z.ZodType, HttpFetchResult> {
+  const methods = config.allowedMethods as [string, ...string[]];
+  const inputSchema = z.strictObject({
+    url: z.string().min(1).max(8192).describe('Absolute http(s) URL on an allowed domain'),
+    method: z.enum(methods).default('GET').describe(`One of ${methods.join(', ')}`),
+    headers: z
+      .record(z.string().min(1).max(256), z.string().max(8192))
+      .refine((h) => Object.keys(h).length <= 50, 'at most 50 headers')
+      .optional()
+      .describe('Request headers; no credentials or hop-by-hop headers'),
+    body: z.string().max(MAX_REQUEST_BODY_CHARS).optional().describe('Request body (text), for methods that take one'),
+  });
+  return defineTool({
+    name: 'http.fetch',
+    description: `Fetches a URL on an allowed domain (${config.allowedDomains.join(', ') || 'none configured'}) and returns status, headers and body.`,
+    inputSchema,
+    async execute(args, ctx) {
+      const headers: Record<string, string> = {};
+      for (const [rawName, value] of Object.entries(args.headers ?? {})) {
+        const name = rawName.toLowerCase();
+        const problem = headerProblem(name, value);
+        if (problem !== undefined) throw new GatewayError('VALIDATION_FAILED', `Invalid arguments for http.fetch: ${problem}.`);
+        if (TRANSPORT_HEADERS.has(name) || isCredentialHeader(name)) {
+          throw new GatewayError('VALIDATION_FAILED', `Header ${name} may not be set by the agent (credentials and transport headers are the host's).`, {
+            data: { header: name },
+          });
+        }
+        headers[name] = value;
+      }
+      const maxBytes = Math.min(config.maxBytes, ctx.limits.maxBytes);
+      const response = await fetch.request(args.url, { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes });
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      const shown: Record<string, string> = {};
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value !== undefined && !HIDDEN_RESPONSE_HEADERS.has(name)) shown[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      const contentType = response.headers['content-type'];
+      const text = isTextual(typeof contentType === 'string' ? contentType : null, bytes);
+      return {
+        status: response.statusCode,
+        url: response.url,
+        headers: shown,
+        body: text ? bytes.toString('utf8') : bytes.toString('base64'),
+        encoding: text ? 'utf8' : 'base64',
+        bytes: bytes.length,
+      };
+    },
+    // The limit is on the body received, not on its base64 form.
+    measure: (result) => result.bytes,
+  }) as ToolDefinition<z.ZodType, HttpFetchResult>;
+}
+
+function isTextual(contentType: string | null, bytes: Buffer): boolean {
+  if (contentType !== null) return TEXTUAL.test(contentType) && isUtf8(bytes);
+  return isUtf8(bytes) && !bytes.includes(0);
+}
