@@ -23,7 +23,7 @@ const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe'
 const [portLine] = (await once(child.stdout, 'data')) as [Buffer];
 const port = Number(portLine.toString().trim());
 
-const resolver: Resolver = async () => [{ address: '127.0.0.1', family: 4 }];
+const resolver: Resolver = () => Promise.resolve([{ address: '127.0.0.1', family: 4 }]);
 const policy = { allowedDomains: ['bench.test'], allowedPorts: [port], allowNetworks: ['127.0.0.1/32'], resolver };
 const plain = new Agent({ connections: CONCURRENCY });
 const guardedAgent = createGuardedAgent({ ...policy, connectionsPerOrigin: CONCURRENCY });
@@ -97,7 +97,7 @@ console.log(`  ratio guarded fetch / raw undici.request:   ${(ops('guardedFetch'
 // checkUrl throughput.
 const CHECKS = 300_000;
 const literalOptions = { allowedDomains: ['93.184.216.34'] };
-const hostOptions = { allowedDomains: ['*.example.com'], resolver: (async () => [{ address: '93.184.216.34', family: 4 }]) as Resolver };
+const hostOptions = { allowedDomains: ['*.example.com'], resolver: (() => Promise.resolve([{ address: '93.184.216.34', family: 4 }])) as Resolver };
 async function checks(url: string, options: typeof literalOptions | typeof hostOptions): Promise<number> {
   const rates: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {

@@ -1,5 +1,8 @@
 // The quick-start demo (`npm run demo`): runs offline on embedded defaults and shows the
-// pipeline at work: validate → default-deny policy → execute within limits → audit.
+// pipeline at work: validate → default-deny policy → execute within limits → audit, and the
+// network guard of http.fetch.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,15 +12,37 @@ import { createGateway, defineTool, isGatewayError, verifyAuditLog } from '../sr
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-demo-'));
 const auditFile = join(dir, 'audit.jsonl');
 
-const gw = await createGateway({
-  policy: {
-    defaultDeny: true,
-    allowTools: ['demo.*'],
-    denyTools: ['demo.shutdown'],
-    perTool: { 'demo.slow': { timeoutMs: 200 } },
+// A stand-in for a public API, on loopback. The demo's DNS is a fixed table (no network).
+const api = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"weather":"sunny"}'));
+await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+const apiPort = (api.address() as AddressInfo).port;
+const zone: Record<string, string> = { 'api.demo.test': '127.0.0.1', 'metadata.demo.test': '169.254.169.254', 'intranet.demo.test': '10.1.2.3' };
+
+const gw = await createGateway(
+  {
+    policy: {
+      defaultDeny: true,
+      allowTools: ['demo.*', 'http.fetch'],
+      denyTools: ['demo.shutdown'],
+      perTool: { 'demo.slow': { timeoutMs: 200 } },
+    },
+    audit: { file: auditFile },
+    connectors: {
+      http: {
+        allowedDomains: ['*.demo.test'],
+        allowedPorts: [apiPort],
+        // Loopback is reachable only because it is listed; the other private answers are not.
+        allowNetworks: ['127.0.0.1/32'],
+      },
+    },
   },
-  audit: { file: auditFile },
-});
+  {
+    resolver: (host) => {
+      const address = zone[host];
+      return address === undefined ? Promise.reject(new Error('ENOTFOUND')) : Promise.resolve([{ address, family: 4 }]);
+    },
+  },
+);
 
 // Host tools go through exactly the same pipeline as the built-in connectors.
 gw.register(
@@ -62,8 +87,14 @@ await attempt('demo.shutdown', {}); // POLICY_DENIED: deny wins
 await attempt('admin.reset', {}); // POLICY_DENIED: default deny
 await attempt('demo.nope', {}); // TOOL_NOT_FOUND
 await attempt('demo.slow', { ms: 5000 }); // TIMEOUT after 200 ms, the timer really stopped
+await attempt('http.fetch', { url: `http://api.demo.test:${apiPort}/today` });
+await attempt('http.fetch', { url: `http://metadata.demo.test:${apiPort}/latest/meta-data/` }); // SSRF_BLOCKED, no socket
+await attempt('http.fetch', { url: `http://intranet.demo.test:${apiPort}/` }); // SSRF_BLOCKED
+await attempt('http.fetch', { url: 'http://0x7f.1/admin' }); // DOMAIN_NOT_ALLOWED: a bare IP must be listed
+await attempt('http.fetch', { url: `http://api.demo.test:${apiPort}/`, headers: { authorization: 'Bearer stolen' } }); // VALIDATION_FAILED
 
 await gw.close();
+api.close();
 
 const verdict = await verifyAuditLog(auditFile);
 console.log(`\nAudit log ${auditFile}:`);

@@ -43,7 +43,7 @@ export function createGuardedAgent(options: GuardedAgentOptions = {}): Agent {
     buildConnector({
       timeout: options.connectTimeoutMs ?? 10_000,
       ...(options.tls ?? {}),
-    } as buildConnector.BuildOptions);
+    });
   return new Agent({
     connect: guardedConnector(policy, resolver, dial),
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 4000,

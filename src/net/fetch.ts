@@ -138,10 +138,10 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
         response = await dispatcher.request({
           origin: x.url.origin,
           path: `${x.url.pathname}${x.url.search}`,
-          method: x.method as Dispatcher.HttpMethod,
+          method: x.method,
           headers,
           body: x.body ?? null,
-          signal: signal as unknown as EventEmitter,
+          signal: signal,
           [MAX_RESPONSE_BYTES]: x.maxBytes,
         } as Dispatcher.RequestOptions);
       } catch (error) {
@@ -194,7 +194,8 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
       const x = prepare(input, init, defaultRetries, defaultMaxBytes);
       return x instanceof Promise ? x.then(exchange) : exchange(x);
     } catch (error) {
-      return Promise.reject(error as Error);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a GatewayError, passed on as thrown
+      return Promise.reject(error);
     }
   }
   const guarded = ((input: string | URL | Request, init?: GuardedRequestInit) => request(input, init).then(toResponse)) as GuardedFetch;
@@ -202,7 +203,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
   guarded.close = async () => {
     if (ownAgent) await dispatcher.close();
   };
-  guarded[Symbol.asyncDispose] = guarded.close;
+  guarded[Symbol.asyncDispose] = () => guarded.close();
   return guarded;
 }
 
@@ -233,7 +234,7 @@ function build(input: string | URL | Request, init: GuardedRequestInit, raw: Gua
   const request = typeof input === 'string' || input instanceof URL ? undefined : input;
   let url: URL;
   try {
-    url = new URL(request?.url ?? input.toString());
+    url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
   } catch {
     throw new GatewayError('VALIDATION_FAILED', 'The URL is not a valid absolute URL.');
   }
@@ -263,7 +264,7 @@ function build(input: string | URL | Request, init: GuardedRequestInit, raw: Gua
     method,
     headers,
     body,
-    redirect: init.redirect ?? (request?.redirect as Exchange['redirect'] | undefined) ?? 'follow',
+    redirect: init.redirect ?? (request?.redirect) ?? 'follow',
     maxBytes: limit === false ? undefined : limit,
     retries: init.retries ?? retries,
     signal: init.signal ?? request?.signal ?? undefined,

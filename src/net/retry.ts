@@ -59,10 +59,13 @@ export interface AbortSource {
 /** Waits `ms`, or rejects with the signal's reason when it aborts first. */
 export function sleep(ms: number, signal: AbortSource): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
+    // The abort reason is passed on unchanged, as fetch does, whatever its type.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    const fail = (): void => reject(signal.reason);
+    if (signal.aborted) return fail();
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal.reason as Error);
+      fail();
     };
     const timer = setTimeout(() => {
       signal.off('abort', onAbort);

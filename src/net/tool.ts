@@ -11,7 +11,7 @@ export interface HttpFetchResult {
   status: number;
   /** The final URL, after redirects. */
   url: string;
-  /** Response headers, lower-case, without cookies. */
+  /** Response headers, lower-case, without cookies and hop-by-hop headers. */
   headers: Record<string, string>;
   /** The body as text (`encoding: 'utf8'`) or base64 (`'base64'`, for binary content). */
   body: string;
@@ -62,7 +62,7 @@ export function httpFetchTool(fetch: GuardedFetch, config: HttpConnectorConfig):
       const bytes = Buffer.from(await response.body.arrayBuffer());
       const shown: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) {
-        if (value !== undefined && !HIDDEN_RESPONSE_HEADERS.has(name)) shown[name] = Array.isArray(value) ? value.join(', ') : value;
+        if (value !== undefined && !HIDDEN_RESPONSE_HEADERS.has(name) && !TRANSPORT_HEADERS.has(name)) shown[name] = Array.isArray(value) ? value.join(', ') : value;
       }
       const contentType = response.headers['content-type'];
       const text = isTextual(typeof contentType === 'string' ? contentType : null, bytes);
@@ -77,7 +77,7 @@ export function httpFetchTool(fetch: GuardedFetch, config: HttpConnectorConfig):
     },
     // The limit is on the body received, not on its base64 form.
     measure: (result) => result.bytes,
-  }) as ToolDefinition<z.ZodType, HttpFetchResult>;
+  });
 }
 
 function isTextual(contentType: string | null, bytes: Buffer): boolean {

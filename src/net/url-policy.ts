@@ -74,7 +74,7 @@ export function compileNetPolicy(options: NetPolicyOptions): NetPolicy {
 
   function checkParsed(parsed: IpAddress): string | undefined {
     if (isBlockedIp(parsed) && !networks.contains(parsed)) {
-      return `${parsed.toString()} is in a non-public range (${parsed.range()}) and not in allowNetworks`;
+      return `${parsed.toString()} (${parsed.range()}), which is not public and not in allowNetworks`;
     }
     return undefined;
   }
@@ -104,7 +104,7 @@ export function compileNetPolicy(options: NetPolicyOptions): NetPolicy {
       if (ip !== undefined) {
         const literal: ResolvedAddress = { address: ip.kind() === 'ipv4' ? hostname : ip.toString(), family: ip.kind() === 'ipv4' ? 4 : 6 };
         const problem = checkParsed(ip);
-        if (problem !== undefined) return { ...refuse('SSRF_BLOCKED', problem), hostname, literal };
+        if (problem !== undefined) return { ...refuse('SSRF_BLOCKED', `address ${problem}`), hostname, literal };
         return { allowed: true, reason: `allowed by allowedDomains "${listed}"`, addresses: [literal], hostname, literal };
       }
       return { allowed: true, reason: `allowed by allowedDomains "${listed}"`, addresses: [], hostname, literal: undefined };

@@ -9,15 +9,15 @@ import type { ResolvedAddress, Resolver } from '../../src/net/resolver.js';
 export function fakeResolver(zone: Record<string, string[] | string[][]>): Resolver & { lookups: string[] } {
   const lookups: string[] = [];
   const seen = new Map<string, number>();
-  const resolver = async (hostname: string): Promise<readonly ResolvedAddress[]> => {
+  const resolver = (hostname: string): Promise<readonly ResolvedAddress[]> => {
     lookups.push(hostname);
     const entry = zone[hostname];
-    if (entry === undefined) throw Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    if (entry === undefined) return Promise.reject(Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
     const answers: string[][] = Array.isArray(entry[0]) ? (entry as string[][]) : [entry as string[]];
     const turn = seen.get(hostname) ?? 0;
     seen.set(hostname, turn + 1);
     const answer = answers[Math.min(turn, answers.length - 1)] ?? [];
-    return answer.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 }));
+    return Promise.resolve(answer.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 as const })));
   };
   return Object.assign(resolver, { lookups });
 }
@@ -29,7 +29,7 @@ export function fakeResolver(zone: Record<string, string[] | string[][]>): Resol
  * test does.
  */
 export function loopbackOnlyDial(tls?: { ca: string }): buildConnector.connector & { dialled: string[] } {
-  const inner = buildConnector({ timeout: 5000, ...(tls ?? {}) } as buildConnector.BuildOptions);
+  const inner = buildConnector({ timeout: 5000, ...(tls ?? {}) });
   const dialled: string[] = [];
   const dial: buildConnector.connector = (opts, callback) => {
     dialled.push(opts.hostname);

@@ -20,8 +20,12 @@ describe('guarded fetch: size limit', () => {
       const timer = setInterval(() => {
         if (res.destroyed) return clearInterval(timer);
         written += 1;
-        if (written < 200) res.write(CHUNK);
-        else (clearInterval(timer), res.end());
+        if (written < 200) {
+          res.write(CHUNK);
+        } else {
+          clearInterval(timer);
+          res.end();
+        }
       }, 2);
     });
     await using g = await testFetch({ allowedPorts: [server.port], maxBytes: 64 * 1024 });
