@@ -99,3 +99,18 @@ describe('http.fetch tool', () => {
     ]);
   });
 });
+
+describe('SSRF_ALLOW_PRIVATE', () => {
+  it('maps to allowing every address, with a loud warning at start-up', async () => {
+    const { configFromEnv, mergeConfig } = await import('../../src/index.js');
+    const envWarnings: string[] = [];
+    const fromEnv = configFromEnv({ SSRF_ALLOW_PRIVATE: 'true' }, { warn: (m) => envWarnings.push(m) });
+    const warnings: string[] = [];
+    await using gw = await createGateway(mergeConfig({ connectors: { http: { allowedDomains: ['api.test'] } } }, fromEnv), {
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    expect(gw.config.connectors.http?.allowNetworks).toEqual(['0.0.0.0/0', '::/0']);
+    expect(envWarnings.join('\n')).toMatch(/never use this in production/i);
+    expect(warnings.join('\n')).toMatch(/SSRF guard no longer protects/);
+  });
+});
