@@ -1,9 +1,9 @@
 // The quick-start demo (`npm run demo`): runs offline on embedded defaults and shows the
 // pipeline at work: validate → default-deny policy → execute within limits → audit, and the
-// network guard of http.fetch.
+// filesystem and network guards.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -11,6 +11,12 @@ import { createGateway, defineTool, isGatewayError, verifyAuditLog } from '../sr
 
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-demo-'));
 const auditFile = join(dir, 'audit.jsonl');
+
+// Files the agent may read, a denied subdirectory, and a symlink that points out of the root.
+await mkdir(join(dir, 'data/secrets'), { recursive: true });
+await writeFile(join(dir, 'data/notes.txt'), 'Meeting moved to Thursday.');
+await writeFile(join(dir, 'data/secrets/api-key.txt'), 'sk-demo-not-for-agents');
+await symlink('/etc/passwd', join(dir, 'data/passwd-link'));
 
 // A stand-in for a public API, on loopback. The demo's DNS is a fixed table (no network).
 const api = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"weather":"sunny"}'));
@@ -22,12 +28,13 @@ const gw = await createGateway(
   {
     policy: {
       defaultDeny: true,
-      allowTools: ['demo.*', 'http.fetch'],
+      allowTools: ['demo.*', 'http.fetch', 'fs.*'],
       denyTools: ['demo.shutdown'],
       perTool: { 'demo.slow': { timeoutMs: 200 } },
     },
     audit: { file: auditFile },
     connectors: {
+      filesystem: { allowedPaths: [join(dir, 'data')], deniedPaths: [join(dir, 'data/secrets')] },
       http: {
         allowedDomains: ['*.demo.test'],
         allowedPorts: [apiPort],
@@ -87,6 +94,11 @@ await attempt('demo.shutdown', {}); // POLICY_DENIED: deny wins
 await attempt('admin.reset', {}); // POLICY_DENIED: default deny
 await attempt('demo.nope', {}); // TOOL_NOT_FOUND
 await attempt('demo.slow', { ms: 5000 }); // TIMEOUT after 200 ms, the timer really stopped
+await attempt('fs.readFile', { path: 'notes.txt' });
+await attempt('fs.listDir', { path: '.' }); // secrets/ is simply absent
+await attempt('fs.readFile', { path: 'secrets/api-key.txt' }); // PATH_NOT_ALLOWED: denied path
+await attempt('fs.readFile', { path: 'passwd-link' }); // PATH_NOT_ALLOWED: resolves outside the root
+await attempt('fs.readFile', { path: '../../etc/passwd' }); // PATH_NOT_ALLOWED: ".."
 await attempt('http.fetch', { url: `http://api.demo.test:${apiPort}/today` });
 await attempt('http.fetch', { url: `http://metadata.demo.test:${apiPort}/latest/meta-data/` }); // SSRF_BLOCKED, no socket
 await attempt('http.fetch', { url: `http://intranet.demo.test:${apiPort}/` }); // SSRF_BLOCKED

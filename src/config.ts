@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuditSink } from './audit/record.js';
 import { GatewayError } from './errors.js';
+import { filesystemConnectorSchema } from './fs/config.js';
 import { httpConnectorSchema } from './net/config.js';
 
 /** Largest delay `setTimeout` honours, in ms (about 24.8 days). */
@@ -86,6 +87,8 @@ const paymentsSchema = z.strictObject({
 const connectorsSchema = z.strictObject({
   /** Outbound HTTP: `gw.fetch` and the `http.fetch` tool (registered when this is present). */
   http: httpConnectorSchema.optional(),
+  /** Read-only files: the `fs.readFile`, `fs.listDir` and `fs.stat` tools (registered when this is present). */
+  filesystem: filesystemConnectorSchema.optional(),
 });
 
 /** The gateway configuration schema. Unknown keys are refused, so typos fail loudly. */

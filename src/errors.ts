@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'GATEWAY_CLOSED',
   'PATH_NOT_ALLOWED',
   'NOT_A_FILE',
+  'NOT_A_DIRECTORY',
+  'NOT_FOUND',
   'DOMAIN_NOT_ALLOWED',
   'SSRF_BLOCKED',
   'REDIRECT_BLOCKED',
@@ -47,6 +49,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  */
 const FAILURE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TOOL_FAILED',
+  'NOT_FOUND',
   'ABORTED',
   'UPSTREAM_ERROR',
   'AUDIT_UNAVAILABLE',

@@ -10,11 +10,11 @@ import { GatewayError, isGatewayError, isRefusalCode, type ErrorCode } from './e
 import { createPolicy, type Policy, type ToolLimits } from './policy/engine.js';
 import type { RateLimitStore } from './policy/rate-limit.js';
 import type { ListedTool, ToolDefinition } from './tools.js';
-import { createGuardedFetch, type GuardedFetch } from './net/fetch.js';
+import { openConnectors } from './connectors.js';
+import type { FilesystemHooks } from './fs/connector.js';
 import type { GuardedAgentOptions } from './net/agent.js';
+import type { GuardedFetch } from './net/fetch.js';
 import type { Resolver } from './net/resolver.js';
-import { httpConnectorSchema } from './net/config.js';
-import { httpFetchTool } from './net/tool.js';
 
 /** Per-call context. */
 export interface CallContext {
@@ -45,6 +45,8 @@ export interface GatewayDeps {
   dial?: GuardedAgentOptions['dial'];
   /** TLS options of outbound connections, such as `ca` for a private CA. */
   tls?: GuardedAgentOptions['tls'];
+  /** Hooks of the filesystem connector (a hook between check and open, the base of relative roots). */
+  fsHooks?: FilesystemHooks;
 }
 
 /** A running gateway. */
@@ -109,6 +111,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   const logger: Logger = deps.logger ?? { warn: (message) => process.emitWarning(message, { code: 'PORTCULLIS' }) };
   const policy = createPolicy(resolved.policy, { now, ...(deps.rateLimitStore && { rateLimitStore: deps.rateLimitStore }) });
 
+  const connectors = await openConnectors(resolved.connectors, deps, (m) => logger.warn(m));
   const sinks: AuditSink[] = [...resolved.audit.sinks];
   if (resolved.audit.file !== undefined) {
     sinks.unshift(jsonlFileSink({ path: resolved.audit.file, fsync: resolved.audit.fsync, warn: (m) => logger.warn(m) }));
@@ -126,22 +129,9 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   try {
     await audit.open();
   } catch (error) {
-    await audit.close().catch(() => undefined);
+    await Promise.all([audit.close().catch(() => undefined), connectors.close()]);
     if (isGatewayError(error)) throw error;
     throw new GatewayError('CONFIG_INVALID', `Cannot open the audit log: ${(error as Error).message}`, { cause: error });
-  }
-
-  const httpConfig = resolved.connectors.http ?? httpConnectorSchema.parse({});
-  let fetch: GuardedFetch;
-  try {
-    fetch = createGuardedFetch({ ...httpConfig, resolver: deps.resolver, dial: deps.dial, tls: deps.tls });
-  } catch (error) {
-    await audit.close().catch(() => undefined);
-    if (isGatewayError(error)) throw error;
-    throw new GatewayError('CONFIG_INVALID', `Invalid connectors.http: ${(error as Error).message}.`, { cause: error });
-  }
-  if (httpConfig.allowNetworks.some((cidr) => cidr === '0.0.0.0/0' || cidr === '::/0')) {
-    logger.warn('connectors.http.allowNetworks allows every address: the SSRF guard no longer protects internal networks. Never do this in production.');
   }
 
   const tools = new Map<string, RegisteredTool>();
@@ -242,12 +232,12 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
         for (const run of inFlight) run.stop(new GatewayError('ABORTED', 'The gateway is closing.'));
         await done;
       }
-      await Promise.all([audit.close(), fetch.close()]);
+      await Promise.all([audit.close(), connectors.close()]);
     })();
     return closing;
   }
 
-  if (resolved.connectors.http !== undefined) register(httpFetchTool(fetch, httpConfig));
+  for (const tool of connectors.tools) register(tool);
 
   return {
     call,
@@ -261,7 +251,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
       return listed;
     },
     policy,
-    fetch,
+    fetch: connectors.fetch,
     audit: { flush: () => audit.flush(), health: () => audit.health(), head: () => audit.head() },
     config: resolved,
     close,

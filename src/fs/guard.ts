@@ -1,0 +1,134 @@
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { GatewayError } from '../errors.js';
+import { isInside, type Root } from './roots.js';
+
+/** Longest path an agent may give, in UTF-16 units (Linux PATH_MAX). */
+export const MAX_PATH_LENGTH = 4096;
+
+/** Runs between validation and open; tests use it to swap a path for a symlink at that moment. */
+export type BeforeOpenHook = (realPath: string) => Promise<void> | void;
+
+/** A path that passed every check, with what was validated. */
+export interface CheckedPath {
+  /** As the agent gave it: the only form that appears in messages. */
+  given: string;
+  /** The real path (every symlink resolved), inside an allowed root. */
+  real: string;
+  /** `lstat` of the real path at validation: what the opened descriptor must still be. */
+  stats: Stats;
+}
+
+/** Control characters have no business in a file name an agent reads; NUL truncates C strings. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+const TRAILING_SPACE = /\s$/;
+
+/** Quotes the agent's path for a message, bounded in length. */
+export function shown(given: string): string {
+  return JSON.stringify(given.length > 200 ? `${given.slice(0, 200)}…` : given);
+}
+
+function refuse(given: string, rule: string): GatewayError {
+  return new GatewayError('PATH_NOT_ALLOWED', `Path ${shown(given)} is not allowed: ${rule}.`, { data: { path: given.slice(0, 200), rule } });
+}
+
+/**
+ * The containment checks of the filesystem connector: lexical checks on the path as given,
+ * then the same checks on its real path, then an open that does not follow a final symlink
+ * and a comparison of the opened file with the validated one (device and inode).
+ */
+export class PathGuard {
+  readonly #roots: readonly Root[];
+  readonly #denied: readonly Root[];
+  readonly #beforeOpen: BeforeOpenHook | undefined;
+
+  constructor(roots: readonly Root[], denied: readonly Root[], beforeOpen?: BeforeOpenHook) {
+    this.#roots = roots;
+    this.#denied = denied;
+    this.#beforeOpen = beforeOpen;
+  }
+
+  /** The lexical absolute path of `given`, or a refusal; no file system access. */
+  lexical(given: string): string {
+    if (given.length === 0) throw refuse(given, 'it is empty');
+    if (given.length > MAX_PATH_LENGTH) throw refuse(given, `it is longer than ${MAX_PATH_LENGTH} characters`);
+    if (hasControlCharacter(given)) throw refuse(given, 'it contains a NUL or control character');
+    const parts = given.split(sep === '\\' ? /[\\/]/ : '/');
+    if (parts.includes('..')) throw refuse(given, 'it contains ".."');
+    if (parts.some((part) => TRAILING_SPACE.test(part))) throw refuse(given, 'a path component ends with white space');
+    const first = this.#roots[0] as Root;
+    const lexical = isAbsolute(given) ? resolve(given) : resolve(first.real, given);
+    if (!this.#roots.some((root) => isInside(lexical, root.lexical) || isInside(lexical, root.real))) {
+      throw refuse(given, 'it is outside the allowed paths');
+    }
+    this.#checkDenied(given, lexical);
+    return lexical;
+  }
+
+  #checkDenied(given: string, path: string): void {
+    for (const denied of this.#denied) {
+      if (isInside(path, denied.lexical) || isInside(path, denied.real)) throw refuse(given, `it is inside the denied path "${denied.configured}"`);
+    }
+  }
+
+  /** True when `realPath` (already real) may be shown in a listing. */
+  isListable(realPath: string): boolean {
+    return this.#roots.some((root) => isInside(realPath, root.real)) && !this.#denied.some((d) => isInside(realPath, d.real) || isInside(realPath, d.lexical));
+  }
+
+  /**
+   * Resolves `given` to its real path and checks it again there: every symlink in the chain
+   * is resolved, and the target must be inside an allowed root and outside every denied path.
+   *
+   * @throws GatewayError `PATH_NOT_ALLOWED`, or `NOT_FOUND` for a path inside the roots that does not exist.
+   */
+  async check(given: string): Promise<CheckedPath> {
+    const lexical = this.lexical(given);
+    let real: string;
+    try {
+      real = await realpath(lexical);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new GatewayError('NOT_FOUND', `Path ${shown(given)} does not exist.`, { data: { path: given.slice(0, 200) } });
+      if (code === 'ELOOP') throw refuse(given, 'it is a symbolic link loop');
+      throw refuse(given, 'it cannot be resolved');
+    }
+    if (!this.#roots.some((root) => isInside(real, root.real))) throw refuse(given, 'it resolves outside the allowed paths');
+    this.#checkDenied(given, real);
+    return { given, real, stats: await lstat(real) };
+  }
+
+  /**
+   * Opens a checked path without following a final symlink swapped in since the check, and
+   * confirms that the descriptor is the very file that was validated.
+   *
+   * @throws GatewayError `PATH_NOT_ALLOWED` when the file changed under us.
+   */
+  async open(checked: CheckedPath, directory: boolean): Promise<FileHandle> {
+    await this.#beforeOpen?.(checked.real);
+    // O_NONBLOCK: a FIFO swapped in after the check opens at once instead of hanging the call.
+    const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY | (directory ? constants.O_DIRECTORY : 0);
+    let handle: FileHandle;
+    try {
+      handle = await open(checked.real, flags);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'ENOTDIR') throw refuse(checked.given, 'it was replaced by a symbolic link after it was checked');
+      if (code === 'ENOENT') throw new GatewayError('NOT_FOUND', `Path ${shown(checked.given)} does not exist.`);
+      throw refuse(checked.given, 'it cannot be opened');
+    }
+    const now = await handle.stat();
+    if (now.dev !== checked.stats.dev || now.ino !== checked.stats.ino) {
+      await handle.close();
+      throw refuse(checked.given, 'it changed between the check and the open');
+    }
+    return handle;
+  }
+}
