@@ -3,6 +3,7 @@ import type { AuditSink } from './audit/record.js';
 import { GatewayError } from './errors.js';
 import { filesystemConnectorSchema } from './fs/config.js';
 import { httpConnectorSchema } from './net/config.js';
+import { postgresConnectorSchema } from './postgres/config.js';
 
 /** Largest delay `setTimeout` honours, in ms (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -89,6 +90,8 @@ const connectorsSchema = z.strictObject({
   http: httpConnectorSchema.optional(),
   /** Read-only files: the `fs.readFile`, `fs.listDir` and `fs.stat` tools (registered when this is present). */
   filesystem: filesystemConnectorSchema.optional(),
+  /** Read-only SQL: the `db.query` and `db.schema` tools (registered when this is present). */
+  postgres: postgresConnectorSchema.optional(),
 });
 
 /** The gateway configuration schema. Unknown keys are refused, so typos fail loudly. */

@@ -6,6 +6,7 @@ import { httpConnectorSchema } from './net/config.js';
 import { createGuardedFetch, type GuardedFetch } from './net/fetch.js';
 import type { Resolver } from './net/resolver.js';
 import { httpFetchTool } from './net/tool.js';
+import { createPostgres } from './postgres/connector.js';
 import type { ToolDefinition } from './tools.js';
 
 /** What the connectors take from `GatewayDeps`. */
@@ -41,12 +42,21 @@ export async function openConnectors(config: ResolvedConfig['connectors'], deps:
     warn('connectors.http.allowNetworks allows every address: the SSRF guard no longer protects internal networks. Never do this in production.');
   }
   const tools: ToolDefinition[] = [];
+  const closers: (() => Promise<void>)[] = [() => fetch.close()];
+  const close = async (): Promise<void> => {
+    await Promise.all(closers.map((closer) => closer()));
+  };
   if (config.http !== undefined) tools.push(httpFetchTool(fetch, http));
   try {
     if (config.filesystem !== undefined) tools.push(...(await createFilesystem(config.filesystem, deps.fsHooks)).tools());
+    if (config.postgres !== undefined) {
+      const postgres = await createPostgres(config.postgres, { warn });
+      closers.push(() => postgres.close());
+      tools.push(...postgres.tools());
+    }
   } catch (error) {
-    await fetch.close();
+    await close();
     throw error;
   }
-  return { fetch, tools, close: () => fetch.close() };
+  return { fetch, tools, close };
 }

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'must be a plain SQL identifier');
+const qualified = z.string().regex(/^([A-Za-z_][A-Za-z0-9_$]{0,62}\.)?[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'must be name or schema.name');
+
+/** `connectors.postgres`: the read-only `db.query` and `db.schema` tools. */
+export const postgresConnectorSchema = z.strictObject({
+  /**
+   * `postgres://user@host:5432/db`. Leave the password out (use PGPASSWORD) or pass the URL from
+   * DATABASE_URL in code: config files refuse URLs with a password. Default: pg's PG* variables.
+   */
+  connectionString: z.string().min(1).optional(),
+  /** Connections in the pool at most. */
+  poolSize: z.number().int().positive().max(100).default(5),
+  /** Rows returned at most; reading stops there (`truncated: true`). */
+  maxRows: z.number().int().positive().max(1_000_000).default(1000),
+  /** Rows fetched per round trip while reading. */
+  batchRows: z.number().int().positive().max(100_000).default(500),
+  /** `lock_timeout` inside the envelope, in ms. */
+  lockTimeoutMs: z.number().int().positive().max(2_147_483_647).default(1000),
+  /** `idle_in_transaction_session_timeout` inside the envelope, in ms. */
+  idleInTransactionTimeoutMs: z.number().int().positive().max(2_147_483_647).default(10_000),
+  /** The pinned `search_path`. */
+  searchPath: z.array(identifier).min(1).default(['public']),
+  /** Allow `EXPLAIN` of a SELECT. */
+  allowExplain: z.boolean().default(true),
+  /** Allow `EXPLAIN ANALYZE` (it runs the query, inside the same envelope). */
+  allowExplainAnalyze: z.boolean().default(false),
+  /** Your own side-effect-free functions, by name. */
+  allowFunctions: z.array(qualified).default([]),
+  /** Your own types values may be cast to (enums, composites). */
+  allowTypes: z.array(qualified).default([]),
+  /** When set, the only tables that may be read (`table` or `schema.table`). */
+  allowTables: z.array(qualified).optional(),
+  /** When set, the only schemas whose tables may be read. */
+  allowSchemas: z.array(identifier).optional(),
+  /** Warn at the first query when the role is a superuser (the role is the real boundary). */
+  warnIfSuperuser: z.boolean().default(true),
+});
+
+export type PostgresConnectorConfig = z.output<typeof postgresConnectorSchema>;
