@@ -143,7 +143,7 @@ export async function createPostgres(
     const timer = setTimeout(() => stop(new GatewayError('TIMEOUT', `The query did not finish within ${timeoutMs} ms and was cancelled.`, { data: { timeoutMs } })), timeoutMs);
     if (limits.signal?.aborted === true) onAbort();
     else limits.signal?.addEventListener('abort', onAbort, { once: true });
-    client.query(query as unknown as pg.QueryConfig);
+    void client.query(query as unknown as pg.QueryConfig); // a Submittable: pg returns it, not a promise
     // Return the client to the pool once the server has rolled back, off the caller's path.
     const settle = Promise.race([query.done, whenStopped.catch(() => undefined)]).then(async () => {
       if (stopped !== undefined) return;

@@ -101,7 +101,7 @@ export function validateSqlSync(sql: string, options: ValidateSqlOptions = {}): 
   if (sql.length > MAX_SQL_LENGTH) return { allowed: false, reason: `the query is longer than ${MAX_SQL_LENGTH} characters`, statementType: 'unknown' };
   let tree: { stmts?: { stmt?: Node }[] };
   try {
-    tree = parseSync(sql) as typeof tree;
+    tree = parseSync(sql);
   } catch (error) {
     return { allowed: false, reason: `the query does not parse: ${(error as Error).message}`, statementType: 'unknown' };
   }

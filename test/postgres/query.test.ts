@@ -158,7 +158,7 @@ describe('the envelope on its own (as if the parser had been fooled)', () => {
     const client = new pg.Client({ connectionString: db.agentUrl });
     await client.connect();
     const query = new ReadOnlyQuery({ setup: ['BEGIN TRANSACTION READ ONLY'], sql, values: [], maxRows: 10, maxBytes: 1e6, batchRows: 10 });
-    client.query(query as unknown as pg.QueryConfig);
+    void client.query(query as unknown as pg.QueryConfig); // a Submittable: pg returns it, not a promise
     const outcome = await query.result.then(
       () => 'ran',
       (error: { code?: string }) => error.code,
