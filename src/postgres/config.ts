@@ -14,8 +14,6 @@ export const postgresConnectorSchema = z.strictObject({
   poolSize: z.number().int().positive().max(100).default(5),
   /** Rows returned at most; reading stops there (`truncated: true`). */
   maxRows: z.number().int().positive().max(1_000_000).default(1000),
-  /** Rows fetched per round trip while reading. */
-  batchRows: z.number().int().positive().max(100_000).default(500),
   /** `lock_timeout` inside the envelope, in ms. */
   lockTimeoutMs: z.number().int().positive().max(2_147_483_647).default(1000),
   /** `idle_in_transaction_session_timeout` inside the envelope, in ms. */
@@ -34,6 +32,8 @@ export const postgresConnectorSchema = z.strictObject({
   allowTables: z.array(qualified).optional(),
   /** When set, the only schemas whose tables may be read. */
   allowSchemas: z.array(identifier).optional(),
+  /** Verdicts of `validateSql` kept per SQL text (parameterised queries repeat); 0 turns the cache off. */
+  verdictCacheSize: z.number().int().nonnegative().max(1_000_000).default(1000),
   /** Warn at the first query when the role is a superuser (the role is the real boundary). */
   warnIfSuperuser: z.boolean().default(true),
 });

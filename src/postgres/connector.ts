@@ -5,7 +5,7 @@ import { defineTool, type ToolDefinition } from '../tools.js';
 import { cancelBackend } from './cancel.js';
 import { postgresConnectorSchema, type PostgresConnectorConfig } from './config.js';
 import { ReadOnlyQuery, type QueryResult } from './read-only-query.js';
-import { loadParser, MAX_SQL_LENGTH, validateSqlSync, type ValidateSqlOptions } from './validate.js';
+import { loadParser, MAX_SQL_LENGTH, validateSqlSync, type SqlVerdict, type ValidateSqlOptions } from './validate.js';
 
 /** Limits of one query. */
 export interface QueryLimits {
@@ -49,6 +49,10 @@ WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema')
   AND ($1::text IS NULL OR c.table_schema = $1) AND ($2::text IS NULL OR c.table_name = $2)
 ORDER BY c.table_schema, c.table_name, c.ordinal_position`;
 
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
 function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -56,9 +60,10 @@ function quoteIdent(name: string): string {
 /**
  * Creates the connector on a `pg` Pool (or one you pass). Every query is validated by
  * {@link validateSqlSync} first, then runs as `BEGIN READ ONLY` with `SET LOCAL`
- * statement/lock/idle timeouts and a pinned `search_path`, over the extended protocol, read
- * through a portal so `maxRows`/`maxBytes` stop the reading, and is always rolled back. On
- * timeout or abort the backend query is cancelled and the connection discarded.
+ * statement/lock/idle timeouts and a pinned `search_path`, over the extended protocol, in one
+ * round trip that ends with ROLLBACK (never COMMIT). The server stops at `maxRows`; past
+ * `maxBytes` the rest is cancelled on the server. On timeout or abort the backend query is
+ * cancelled and the connection discarded.
  *
  * The database role is the real boundary: give it SELECT only (see the README).
  *
@@ -92,6 +97,11 @@ export async function createPostgres(
   const settling = new Set<Promise<void>>();
   let checkedRole = !options.warnIfSuperuser;
   const searchPath = options.searchPath.map(quoteIdent).join(', ');
+  // Values are validated numbers and quoted identifiers; the literal quoting is for set_config's text argument.
+  const localSettings =
+    `SELECT set_config('lock_timeout', '${options.lockTimeoutMs}', true), ` +
+    `set_config('idle_in_transaction_session_timeout', '${options.idleInTransactionTimeoutMs}', true), ` +
+    `set_config('search_path', ${quoteLiteral(searchPath)}, true)`;
 
   async function run(sql: string, values: readonly unknown[], limits: QueryLimits, maxRows: number): Promise<QueryResult> {
     limits.signal?.throwIfAborted();
@@ -110,19 +120,20 @@ export async function createPostgres(
       if (role?.rows[0]?.rolsuper === true) warn('connectors.postgres connects as a superuser: the read-only checks are defence in depth, the role should be the boundary. Use a role with SELECT only.');
     }
     const timeoutMs = Math.max(1, Math.floor(limits.timeoutMs));
+    const target = client as unknown as { processID: number; secretKey: number; host: string; port: number };
+    let overflowed: Promise<void> | undefined;
     const query = new ReadOnlyQuery({
-      setup: [
-        'BEGIN TRANSACTION READ ONLY',
-        `SET LOCAL statement_timeout = ${timeoutMs}`,
-        `SET LOCAL lock_timeout = ${options.lockTimeoutMs}`,
-        `SET LOCAL idle_in_transaction_session_timeout = ${options.idleInTransactionTimeoutMs}`,
-        `SET LOCAL search_path = ${searchPath}`,
-      ],
+      // set_config(…, true) is SET LOCAL; one statement for the four keeps the server's work small.
+      setup: ['BEGIN TRANSACTION READ ONLY', `${localSettings}, set_config('statement_timeout', '${timeoutMs}', true)`],
       sql,
       values,
       maxRows,
       maxBytes: limits.maxBytes,
-      batchRows: options.batchRows,
+      onOverflow: () => {
+        // Rows are still coming: stop them on the server, and do not reuse a connection that a
+        // late cancel could still hit.
+        overflowed = cancelBackend(target);
+      },
     });
     let stopped: GatewayError | undefined;
     let rejectStopped!: (reason: GatewayError) => void;
@@ -133,7 +144,6 @@ export async function createPostgres(
       stopped = reason;
       rejectStopped(reason);
       // Cancel on the server (pg_sleep and friends stop now), then drop the connection.
-      const target = client as unknown as { processID: number; secretKey: number; host: string; port: number };
       void cancelBackend(target).then(() => client.release(reason));
     };
     const onAbort = (): void => {
@@ -147,6 +157,11 @@ export async function createPostgres(
     // Return the client to the pool once the server has rolled back, off the caller's path.
     const settle = Promise.race([query.done, whenStopped.catch(() => undefined)]).then(async () => {
       if (stopped !== undefined) return;
+      if (overflowed !== undefined) {
+        await overflowed;
+        client.release(new Error('discarded after a cancel'));
+        return;
+      }
       if (query.failed) await client.query('ROLLBACK').catch(() => undefined);
       client.off('error', ignore);
       client.release();
@@ -164,9 +179,22 @@ export async function createPostgres(
     }
   }
 
+  // Agents repeat the same parameterised SQL; its verdict depends only on the text and the
+  // options, so it is kept (bounded; the cache starts afresh when full).
+  const verdicts = new Map<string, SqlVerdict>();
+  function verdictFor(sql: string): SqlVerdict {
+    let verdict = verdicts.get(sql);
+    if (verdict === undefined) {
+      verdict = validateSqlSync(sql, validation);
+      if (verdicts.size >= options.verdictCacheSize) verdicts.clear();
+      if (options.verdictCacheSize > 0 && sql.length <= 10_000) verdicts.set(sql, verdict);
+    }
+    return verdict;
+  }
+
   const postgres: Postgres = {
     async query({ sql, params = [] }, limits) {
-      const verdict = validateSqlSync(sql, validation);
+      const verdict = verdictFor(sql);
       if (!verdict.allowed) {
         throw new GatewayError('SQL_NOT_ALLOWED', `Query refused: ${verdict.reason}.`, { data: { statementType: verdict.statementType } });
       }

@@ -29,8 +29,11 @@ export interface QueryPlan {
   values: readonly unknown[];
   maxRows: number;
   maxBytes: number;
-  /** Rows asked for per round trip. */
-  batchRows: number;
+  /**
+   * Called once when `maxBytes` is passed: the server is still sending rows, so the caller
+   * cancels the backend (and then discards the connection).
+   */
+  onOverflow(): void;
 }
 
 const PORTAL = 'portcullis';
@@ -63,12 +66,12 @@ type Connection = {
 };
 
 /**
- * One read-only exchange, sent as a single pipeline over the extended protocol: the setup
- * statements, then the query bound to a named portal, described and executed for a first batch
- * of rows, all in one write (one round trip for a small result). More batches are fetched only
- * while `maxRows` and `maxBytes` allow; then the portal is closed and ROLLBACK sent, again in
- * the same write as the Sync. The server parses the query as one statement, so even a parser
- * mistake upstream could not smuggle a second one in.
+ * One read-only exchange in one round trip, over the extended protocol: the setup statements,
+ * the query bound to a portal, described and executed for at most `maxRows + 1` rows (so the
+ * server itself stops at the row limit), the portal closed, ROLLBACK, Sync, all in one write.
+ * The server parses the query as one statement, so even a parser mistake upstream could not
+ * smuggle a second one in. When `maxBytes` is passed while rows still arrive, the result is
+ * handed over at once and `onOverflow` lets the caller cancel the rest on the server.
  *
  * A `pg` Submittable: `client.query(new ReadOnlyQuery(plan))`.
  */
@@ -87,8 +90,8 @@ export class ReadOnlyQuery {
   #parsers: ((value: string) => unknown)[] = [];
   #rows: Record<string, unknown>[] = [];
   #bytes = 0;
+  #truncated = false;
   #finished = false;
-  #synced = false;
   #resolve!: (result: QueryResult) => void;
   #reject!: (error: Error) => void;
   #ready!: () => void;
@@ -117,13 +120,13 @@ export class ReadOnlyQuery {
     con.parse({ text: this.#plan.sql });
     con.bind({ portal: PORTAL, values: this.#plan.values.map(prepareValue) });
     con.describe({ type: 'P', name: PORTAL });
-    con.execute({ portal: PORTAL, rows: this.#nextBatch() });
-    con.flush();
+    con.execute({ portal: PORTAL, rows: this.#plan.maxRows + 1 });
+    con.close({ type: 'P', name: PORTAL });
+    con.parse({ text: 'ROLLBACK' });
+    con.bind({});
+    con.execute({});
+    con.sync();
     process.nextTick(() => con.stream.uncork?.());
-  }
-
-  #nextBatch(): number {
-    return Math.max(1, Math.min(this.#plan.batchRows, this.#plan.maxRows + 1 - this.#rows.length));
   }
 
   handleRowDescription(msg: Message): void {
@@ -140,7 +143,10 @@ export class ReadOnlyQuery {
 
   handleDataRow(msg: Message): void {
     if (this.#setupLeft > 0 || this.#finished) return;
-    if (this.#rows.length >= this.#plan.maxRows || this.#bytes >= this.#plan.maxBytes) return; // past the limit: not kept
+    if (this.#rows.length >= this.#plan.maxRows) {
+      this.#truncated = true; // the extra row asked for only says that there are more
+      return;
+    }
     const values = (msg.fields ?? []) as (string | null)[];
     const row: Record<string, unknown> = {};
     for (let i = 0; i < values.length; i++) {
@@ -149,40 +155,26 @@ export class ReadOnlyQuery {
       row[this.#names[i] ?? String(i)] = text === null ? null : (this.#parsers[i] ?? keepText)(text);
     }
     this.#rows.push(row);
+    if (this.#bytes >= this.#plan.maxBytes) {
+      this.#truncated = true;
+      this.#finish();
+      this.#plan.onOverflow();
+    }
   }
 
   handleCommandComplete(): void {
-    if (this.#setupLeft > 0) {
-      this.#setupLeft -= 1;
-      return;
-    }
-    if (!this.#finished) this.#finish(false);
+    if (this.#setupLeft > 0) this.#setupLeft -= 1;
+    else this.#finish(); // the query's (later ones are the portal close and ROLLBACK: already finished)
   }
 
   handlePortalSuspended(): void {
-    if (this.#finished) return;
-    if (this.#rows.length >= this.#plan.maxRows || this.#bytes >= this.#plan.maxBytes) {
-      this.#finish(true);
-      return;
-    }
-    this.#con?.execute({ portal: PORTAL, rows: this.#nextBatch() });
-    this.#con?.flush();
+    this.#finish(); // maxRows + 1 reached: there were more rows
   }
 
-  /** The result is complete: hand it over, then close the portal and roll back in one write. */
-  #finish(truncated: boolean): void {
+  #finish(): void {
+    if (this.#finished) return;
     this.#finished = true;
-    this.#resolve({ columns: this.#columns, rows: this.#rows, rowCount: this.#rows.length, truncated: truncated || this.#bytes > this.#plan.maxBytes });
-    const con = this.#con;
-    if (con === undefined) return;
-    con.stream.cork?.();
-    con.close({ type: 'P', name: PORTAL });
-    con.parse({ text: 'ROLLBACK' });
-    con.bind({});
-    con.execute({});
-    con.sync();
-    this.#synced = true;
-    process.nextTick(() => con.stream.uncork?.());
+    this.#resolve({ columns: this.#columns, rows: this.#rows, rowCount: this.#rows.length, truncated: this.#truncated });
   }
 
   handleEmptyQuery(): void {
@@ -195,13 +187,10 @@ export class ReadOnlyQuery {
       this.#finished = true;
       this.#reject(error);
     }
-    // After an error the server skips everything up to a Sync. pg has dropped this query as
-    // its active one, so the ReadyForQuery that follows is watched for on the connection.
+    // After an error the server skips everything up to the Sync, which closes every exchange.
+    // pg has dropped this query as its active one, so the ReadyForQuery that follows is watched
+    // for on the connection.
     (this.#con as unknown as { once(event: string, listener: () => void): void } | undefined)?.once('readyForQuery', () => this.#ready());
-    if (!this.#synced) {
-      this.#synced = true;
-      this.#con?.sync();
-    }
   }
 
   handleReadyForQuery(): void {

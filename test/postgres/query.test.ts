@@ -52,6 +52,23 @@ describe('db.query: allowed queries', () => {
     expect(byBytes.rows[0]).toMatchObject({ id: 1 });
   });
 
+  it('cancels a huge result on the server once maxBytes is passed', async () => {
+    const wide = await createPostgres({ connectionString: db.agentUrl, maxRows: 1_000_000 });
+    const started = Date.now();
+    const result = await wide.query({ sql: 'SELECT b.payload, g FROM big b, generate_series(1, 1000) g' }, { ...limits, maxBytes: 50_000 });
+    expect(result.truncated).toBe(true);
+    expect(result.rowCount).toBeLessThanOrEqual(50);
+    expect(Date.now() - started).toBeLessThan(5000);
+    let active: unknown[] = [];
+    for (let i = 0; i < 30; i++) {
+      active = await db.admin("SELECT pid FROM pg_stat_activity WHERE query LIKE '%generate_series(1, 1000)%' AND state = 'active' AND pid <> pg_backend_pid()");
+      if (active.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(active).toEqual([]);
+    await wide.close();
+  });
+
   it('lists the tables and columns the role may read, and nothing else', async () => {
     const { tables } = await postgres.schema({}, limits);
     expect(tables.map((t) => t.table).sort()).toEqual(['audit_trail', 'big', 'items']);
@@ -157,7 +174,7 @@ describe('the envelope on its own (as if the parser had been fooled)', () => {
     const { ReadOnlyQuery } = await import('../../src/postgres/read-only-query.js');
     const client = new pg.Client({ connectionString: db.agentUrl });
     await client.connect();
-    const query = new ReadOnlyQuery({ setup: ['BEGIN TRANSACTION READ ONLY'], sql, values: [], maxRows: 10, maxBytes: 1e6, batchRows: 10 });
+    const query = new ReadOnlyQuery({ setup: ['BEGIN TRANSACTION READ ONLY'], sql, values: [], maxRows: 10, maxBytes: 1e6, onOverflow: () => undefined });
     void client.query(query as unknown as pg.QueryConfig); // a Submittable: pg returns it, not a promise
     const outcome = await query.result.then(
       () => 'ran',
