@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { z } from 'zod';
 import { createGateway, defineTool, isGatewayError, verifyAuditLog } from '../src/index.js';
 
@@ -18,6 +19,11 @@ await writeFile(join(dir, 'data/notes.txt'), 'Meeting moved to Thursday.');
 await writeFile(join(dir, 'data/secrets/api-key.txt'), 'sk-demo-not-for-agents');
 await symlink('/etc/passwd', join(dir, 'data/passwd-link'));
 
+// An in-process database with a table of orders.
+const database = await PGlite.create();
+await database.exec(`CREATE TABLE orders (id int PRIMARY KEY, customer text, total numeric);
+  INSERT INTO orders VALUES (1, 'ada', 120.50), (2, 'grace', 80), (3, 'ada', 42);`);
+
 // A stand-in for a public API, on loopback. The demo's DNS is a fixed table (no network).
 const api = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"weather":"sunny"}'));
 await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
@@ -28,13 +34,15 @@ const gw = await createGateway(
   {
     policy: {
       defaultDeny: true,
-      allowTools: ['demo.*', 'http.fetch', 'fs.*'],
+      allowTools: ['demo.*', 'http.fetch', 'fs.*', 'db.*'],
       denyTools: ['demo.shutdown'],
       perTool: { 'demo.slow': { timeoutMs: 200 } },
     },
     audit: { file: auditFile },
     connectors: {
       filesystem: { allowedPaths: [join(dir, 'data')], deniedPaths: [join(dir, 'data/secrets')] },
+      // An in-process PostgreSQL (PGlite) seeded below; point connectionString at a real server instead.
+      postgres: { embedded: true },
       http: {
         allowedDomains: ['*.demo.test'],
         allowedPorts: [apiPort],
@@ -44,6 +52,7 @@ const gw = await createGateway(
     },
   },
   {
+    embeddedPostgres: database,
     resolver: (host) => {
       const address = zone[host];
       return address === undefined ? Promise.reject(new Error('ENOTFOUND')) : Promise.resolve([{ address, family: 4 }]);
@@ -99,6 +108,9 @@ await attempt('fs.listDir', { path: '.' }); // secrets/ is simply absent
 await attempt('fs.readFile', { path: 'secrets/api-key.txt' }); // PATH_NOT_ALLOWED: denied path
 await attempt('fs.readFile', { path: 'passwd-link' }); // PATH_NOT_ALLOWED: resolves outside the root
 await attempt('fs.readFile', { path: '../../etc/passwd' }); // PATH_NOT_ALLOWED: ".."
+await attempt('db.query', { sql: 'SELECT customer, sum(total) AS spent FROM orders GROUP BY customer ORDER BY 2 DESC' });
+await attempt('db.query', { sql: "SELECT 1; DROP TABLE orders" }); // SQL_NOT_ALLOWED: one statement only
+await attempt('db.query', { sql: 'WITH gone AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM gone' }); // SQL_NOT_ALLOWED
 await attempt('http.fetch', { url: `http://api.demo.test:${apiPort}/today` });
 await attempt('http.fetch', { url: `http://metadata.demo.test:${apiPort}/latest/meta-data/` }); // SSRF_BLOCKED, no socket
 await attempt('http.fetch', { url: `http://intranet.demo.test:${apiPort}/` }); // SSRF_BLOCKED
@@ -106,6 +118,7 @@ await attempt('http.fetch', { url: 'http://0x7f.1/admin' }); // DOMAIN_NOT_ALLOW
 await attempt('http.fetch', { url: `http://api.demo.test:${apiPort}/`, headers: { authorization: 'Bearer stolen' } }); // VALIDATION_FAILED
 
 await gw.close();
+await database.close();
 api.close();
 
 const verdict = await verifyAuditLog(auditFile);

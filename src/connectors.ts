@@ -7,6 +7,7 @@ import { createGuardedFetch, type GuardedFetch } from './net/fetch.js';
 import type { Resolver } from './net/resolver.js';
 import { httpFetchTool } from './net/tool.js';
 import { createPostgres } from './postgres/connector.js';
+import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { ToolDefinition } from './tools.js';
 
 /** What the connectors take from `GatewayDeps`. */
@@ -15,6 +16,7 @@ export interface ConnectorDeps {
   dial?: GuardedAgentOptions['dial'];
   tls?: GuardedAgentOptions['tls'];
   fsHooks?: FilesystemHooks | undefined;
+  embeddedPostgres?: EmbeddedDatabase | undefined;
 }
 
 /** The built-in connectors of one gateway. */
@@ -50,7 +52,7 @@ export async function openConnectors(config: ResolvedConfig['connectors'], deps:
   try {
     if (config.filesystem !== undefined) tools.push(...(await createFilesystem(config.filesystem, deps.fsHooks)).tools());
     if (config.postgres !== undefined) {
-      const postgres = await createPostgres(config.postgres, { warn });
+      const postgres = await createPostgres(config.postgres, { warn, embedded: deps.embeddedPostgres });
       closers.push(() => postgres.close());
       tools.push(...postgres.tools());
     }

@@ -12,6 +12,7 @@ import type { RateLimitStore } from './policy/rate-limit.js';
 import type { ListedTool, ToolDefinition } from './tools.js';
 import { openConnectors } from './connectors.js';
 import type { FilesystemHooks } from './fs/connector.js';
+import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { GuardedAgentOptions } from './net/agent.js';
 import type { GuardedFetch } from './net/fetch.js';
 import type { Resolver } from './net/resolver.js';
@@ -47,6 +48,8 @@ export interface GatewayDeps {
   tls?: GuardedAgentOptions['tls'];
   /** Hooks of the filesystem connector (a hook between check and open, the base of relative roots). */
   fsHooks?: FilesystemHooks;
+  /** With `connectors.postgres.embedded`: the PGlite instance to use (default: a new in-memory one). */
+  embeddedPostgres?: EmbeddedDatabase;
 }
 
 /** A running gateway. */

@@ -10,6 +10,11 @@ export const postgresConnectorSchema = z.strictObject({
    * DATABASE_URL in code: config files refuse URLs with a password. Default: pg's PG* variables.
    */
   connectionString: z.string().min(1).optional(),
+  /**
+   * Use PGlite, an in-process PostgreSQL, instead of a server (demos, tests, no server at hand).
+   * A convenience, not a security boundary: no roles, no timeouts. Needs `@electric-sql/pglite`.
+   */
+  embedded: z.boolean().default(false),
   /** Connections in the pool at most. */
   poolSize: z.number().int().positive().max(100).default(5),
   /** Rows returned at most; reading stops there (`truncated: true`). */

@@ -43,6 +43,11 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
   1042: 'bpchar', 1043: 'varchar', 1082: 'date', 1083: 'time', 1114: 'timestamp', 1184: 'timestamptz', 1186: 'interval',
   1231: 'numeric[]', 1700: 'numeric', 2950: 'uuid', 3802: 'jsonb',
 };
+/** The PostgreSQL type name of an OID, or `oid:N` for one not known here. */
+export function typeName(oid: number): string {
+  return TYPE_NAMES[oid] ?? `oid:${oid}`;
+}
+
 // bytea is returned in PostgreSQL's own text form (\x…) rather than as a Buffer, which would
 // serialise to JSON as an array of numbers.
 const keepText = (value: string): string => value;
@@ -137,7 +142,7 @@ export class ReadOnlyQuery {
       seen.set(field.name, count);
       return count === 1 ? field.name : `${field.name}_${count}`;
     });
-    this.#columns = fields.map((field, i) => ({ name: this.#names[i] ?? field.name, type: TYPE_NAMES[field.dataTypeID] ?? `oid:${field.dataTypeID}` }));
+    this.#columns = fields.map((field, i) => ({ name: this.#names[i] ?? field.name, type: typeName(field.dataTypeID) }));
     this.#parsers = fields.map((field) => (field.dataTypeID === 17 ? keepText : (pg.types.getTypeParser(field.dataTypeID, 'text') as (value: string) => unknown)));
   }
 

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** Bare module specifiers statically imported by `entry` and every local module it reaches. */
+function staticImports(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const bare = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    // `import … from '…'` and `export … from '…'`, not `import('…')` (loaded only when used).
+    for (const match of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gm)) {
+      const specifier = match[1] ?? '';
+      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
+      else bare.add(specifier);
+    }
+  };
+  visit(resolve(entry));
+  return bare;
+}
+
+describe('public entry points', () => {
+  it('the root entry never loads an optional heavy dependency eagerly', () => {
+    const imports = staticImports('src/index.ts');
+    expect(imports.has('@electric-sql/pglite')).toBe(false);
+    expect(imports.has('@napi-rs/keyring')).toBe(false);
+    expect([...imports].filter((name) => !name.startsWith('node:')).sort()).toEqual(
+      ['@noble/hashes/sha2.js', '@noble/hashes/utils.js', 'ipaddr.js', 'libpg-query', 'pg', 'undici', 'yaml', 'zod'].sort(),
+    );
+  });
+
+  it('every subpath export has its entry file', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Record<string, { types?: string }> };
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (target.types === undefined) continue;
+      const source = target.types.replace('./dist/', 'src/').replace(/\.d\.ts$/, '.ts');
+      expect(() => readFileSync(source), subpath).not.toThrow();
+    }
+  });
+});
