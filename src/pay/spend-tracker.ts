@@ -1,0 +1,191 @@
+import { GatewayError } from '../errors.js';
+import { RollingSum } from './window.js';
+
+/** Millisatoshis per satoshi. Money is integer msat inside; sats only where users configure it. */
+export const MSAT_PER_SAT = 1000;
+
+/** Options of {@link createSpendTracker}; amounts in sats, as users configure them. */
+export interface SpendTrackerOptions {
+  /** Largest single payment made without approval (fees excluded), in sats. @default 1000 */
+  maxAutoPaySats?: number | undefined;
+  /** Most spent in any rolling 60 s, routing fees included, in sats. @default 10000 */
+  maxSpendPerMinuteSats?: number | undefined;
+  /** Most spent in any rolling 60 s per origin, in sats. @default no limit */
+  maxSpendPerOriginPerMinuteSats?: number | undefined;
+  /** Most spent in any rolling 60 s per actor, in sats. @default no limit */
+  maxSpendPerActorPerMinuteSats?: number | undefined;
+  /** Most spent in any rolling 24 h, in sats. @default no limit */
+  maxSpendPerDaySats?: number | undefined;
+  /** Clock, in ms. @default Date.now */
+  now?: (() => number) | undefined;
+}
+
+/** What is about to be paid. */
+export interface SpendRequest {
+  /** The amount of the invoice, in msat (sub-sat amounts count). */
+  amountMsat: number;
+  /** The routing fee reserved on top, in msat (counted in every budget until settled). */
+  feeReserveMsat: number;
+  /** The origin being paid (`https://api.example.com`), for per-origin budgets. */
+  origin?: string | undefined;
+  actor?: string | undefined;
+  /** A person approved an amount above `maxAutoPaySats`; the rolling budgets still apply. */
+  approved?: boolean | undefined;
+}
+
+/** A reservation: money counted as spent until it is released. */
+export interface Reservation {
+  readonly amountMsat: number;
+  readonly feeReserveMsat: number;
+  /** The payment went through: keep the amount and the fee actually paid (at most the reserve). */
+  settle(actualFeeMsat: number): void;
+  /** The payment certainly did not happen: give the whole reservation back. */
+  release(): void;
+}
+
+/** The refusal of {@link SpendTracker.tryReserve}, as data. */
+export interface SpendRefusal {
+  code: 'SPEND_LIMIT_EXCEEDED' | 'APPROVAL_REQUIRED';
+  reason: string;
+  /** The budget that refused, such as `maxSpendPerMinuteSats`. */
+  limit: string;
+}
+
+/** The spend tracker (`gw.spend`). */
+export interface SpendTracker {
+  /**
+   * Checks every budget and records the spend in one step (no check-then-record race), or
+   * refuses. O(1) amortised, whatever is in the window.
+   */
+  tryReserve(request: SpendRequest): Reservation | SpendRefusal;
+  /** Spent in the rolling minute (fees included), in msat. */
+  spentLastMinuteMsat(): number;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** Rolling-window granularity: a minute window keeps at most 600 buckets, a day 1440. */
+const MINUTE_BUCKET_MS = 100;
+const DAY_BUCKET_MS = 60_000;
+/** Per-origin and per-actor windows kept at most; idle ones are dropped first. */
+const MAX_KEYS = 10_000;
+
+/** True for a refusal of {@link SpendTracker.tryReserve}. */
+export function isSpendRefusal(value: Reservation | SpendRefusal): value is SpendRefusal {
+  return 'code' in value;
+}
+
+function satsToMsat(sats: number | undefined): number | undefined {
+  return sats === undefined ? undefined : sats * MSAT_PER_SAT;
+}
+
+/** Rolling windows per key (origin, actor), bounded in number. */
+class KeyedWindows {
+  readonly #windows = new Map<string, RollingSum>();
+
+  get(key: string, nowMs: number): RollingSum {
+    let window = this.#windows.get(key);
+    if (window === undefined) {
+      if (this.#windows.size >= MAX_KEYS) this.#evict(nowMs);
+      window = new RollingSum(MINUTE_MS, MINUTE_BUCKET_MS);
+      this.#windows.set(key, window);
+    }
+    return window;
+  }
+
+  #evict(nowMs: number): void {
+    for (const [key, window] of this.#windows) if (window.isEmpty(nowMs)) this.#windows.delete(key);
+    // Still full: every key has spent in the last minute. Refusing new keys would be a denial
+    // of service; forgetting one would lose money. Keep growing, the window empties in 60 s.
+  }
+}
+
+/**
+ * Creates the in-memory spend tracker: a per-payment cap and rolling budgets (per minute,
+ * optionally per origin, per actor and per day), all counted in integer msat with fees.
+ *
+ * @throws GatewayError `CONFIG_INVALID` for a negative or fractional limit.
+ * @example
+ * ```ts
+ * const spend = createSpendTracker({ maxAutoPaySats: 100, maxSpendPerMinuteSats: 1000 });
+ * const reservation = spend.tryReserve({ amountMsat: 21_000, feeReserveMsat: 1000 });
+ * if (!isSpendRefusal(reservation)) reservation.settle(250);
+ * ```
+ */
+export function createSpendTracker(options: SpendTrackerOptions = {}): SpendTracker {
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'now' && value !== undefined && (!Number.isSafeInteger(value) || (value as number) < 0)) {
+      throw new GatewayError('CONFIG_INVALID', `${key} must be a whole number of sats, 0 or more.`);
+    }
+  }
+  const now = options.now ?? Date.now;
+  const maxAutoPayMsat = satsToMsat(options.maxAutoPaySats ?? 1000) ?? 0;
+  const perMinuteMsat = satsToMsat(options.maxSpendPerMinuteSats ?? 10_000) ?? 0;
+  const perOriginMsat = satsToMsat(options.maxSpendPerOriginPerMinuteSats);
+  const perActorMsat = satsToMsat(options.maxSpendPerActorPerMinuteSats);
+  const perDayMsat = satsToMsat(options.maxSpendPerDaySats);
+  const minute = new RollingSum(MINUTE_MS, MINUTE_BUCKET_MS);
+  const day = perDayMsat === undefined ? undefined : new RollingSum(DAY_MS, DAY_BUCKET_MS);
+  const origins = new KeyedWindows();
+  const actors = new KeyedWindows();
+
+  function refuse(limit: string, reason: string): SpendRefusal {
+    return { code: 'SPEND_LIMIT_EXCEEDED', reason, limit };
+  }
+
+  return {
+    tryReserve(request) {
+      const { amountMsat, feeReserveMsat } = request;
+      if (!Number.isSafeInteger(amountMsat) || amountMsat <= 0 || !Number.isSafeInteger(feeReserveMsat) || feeReserveMsat < 0) {
+        throw new GatewayError('VALIDATION_FAILED', 'amountMsat must be a positive whole number and feeReserveMsat a whole number, 0 or more.');
+      }
+      if (amountMsat > maxAutoPayMsat && request.approved !== true) {
+        return { code: 'APPROVAL_REQUIRED', reason: `${amountMsat} msat is over maxAutoPaySats (${maxAutoPayMsat} msat) and needs approval`, limit: 'maxAutoPaySats' };
+      }
+      const nowMs = now();
+      const total = amountMsat + feeReserveMsat;
+      if (minute.total(nowMs) + total > perMinuteMsat) {
+        return refuse('maxSpendPerMinuteSats', `${total} msat (fee reserve included) would pass the budget of ${perMinuteMsat} msat per minute`);
+      }
+      const originWindow = perOriginMsat === undefined || request.origin === undefined ? undefined : origins.get(request.origin, nowMs);
+      if (originWindow !== undefined && originWindow.total(nowMs) + total > (perOriginMsat ?? 0)) {
+        return refuse('maxSpendPerOriginPerMinuteSats', `${total} msat would pass the budget of ${perOriginMsat} msat per minute for this origin`);
+      }
+      const actorWindow = perActorMsat === undefined || request.actor === undefined ? undefined : actors.get(request.actor, nowMs);
+      if (actorWindow !== undefined && actorWindow.total(nowMs) + total > (perActorMsat ?? 0)) {
+        return refuse('maxSpendPerActorPerMinuteSats', `${total} msat would pass the budget of ${perActorMsat} msat per minute for this actor`);
+      }
+      if (day !== undefined && day.total(nowMs) + total > (perDayMsat ?? 0)) {
+        return refuse('maxSpendPerDaySats', `${total} msat would pass the budget of ${perDayMsat} msat per day`);
+      }
+      // Every check passed in this same synchronous step: record everywhere now.
+      const windows: [RollingSum, number][] = [[minute, minute.add(total, nowMs)]];
+      if (originWindow !== undefined) windows.push([originWindow, originWindow.add(total, nowMs)]);
+      if (actorWindow !== undefined) windows.push([actorWindow, actorWindow.add(total, nowMs)]);
+      if (day !== undefined) windows.push([day, day.add(total, nowMs)]);
+      let open = true;
+      const giveBack = (msat: number): void => {
+        const at = now();
+        for (const [window, bucket] of windows) window.adjust(bucket, -msat, at);
+      };
+      return {
+        amountMsat,
+        feeReserveMsat,
+        settle(actualFeeMsat) {
+          if (!open) return;
+          open = false;
+          // An unreadable fee counts as the whole reserve; a fee over the reserve (a wallet that
+          // ignored maxFeeMsat) is counted in full: the budget follows what was really spent.
+          const fee = Number.isSafeInteger(actualFeeMsat) && actualFeeMsat >= 0 ? actualFeeMsat : feeReserveMsat;
+          if (fee !== feeReserveMsat) giveBack(feeReserveMsat - fee);
+        },
+        release() {
+          if (!open) return;
+          open = false;
+          giveBack(total);
+        },
+      };
+    },
+    spentLastMinuteMsat: () => minute.total(now()),
+  };
+}
