@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { AuditRecord, AuditSink, ChainHead } from './record.js';
+import { coalesced } from '../util/coalesced.js';
 import { stagedWriterOf, type StagedWriter } from './staged.js';
 
 /** Options of {@link createAuditLog}. */
@@ -150,27 +151,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
 
   // At most one write pass runs and one waits behind it: every flush asked for while a pass
   // waits joins that pass, so a burst of records past maxBatch does not queue a pass each.
-  let running: Promise<void> | undefined;
-  let waiting: Promise<void> | undefined;
-  function startPass(): Promise<void> {
-    const current: Promise<void> = writeOnce().finally(() => {
-      if (running === current) running = undefined;
-    });
-    running = current;
-    return current;
-  }
-  function pass(): Promise<void> {
-    if (waiting !== undefined) return waiting;
-    if (running === undefined) return startPass();
-    const next = running
-      .catch(() => undefined)
-      .then(() => {
-        waiting = undefined;
-        return startPass();
-      });
-    waiting = next;
-    return next;
-  }
+  const pass = coalesced(writeOnce);
 
   function flush(): Promise<void> {
     return pass().then(() => {
