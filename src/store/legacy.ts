@@ -32,8 +32,8 @@ export async function migrateLegacyFile(store: CredentialStore, path: string, wa
   let skipped = 0;
   for (const [id, value] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
     try {
-      const token = checkToken(text(value.token ?? value.macaroon));
-      const preimage = normalisePreimage(text(value.preimage));
+      const token = checkToken(asString(value.token ?? value.macaroon));
+      const preimage = normalisePreimage(asString(value.preimage));
       const record: StoredRecord = { ...(value as StoredRecord), token, preimage };
       await store.put(id, record);
       migrated += 1;
@@ -50,6 +50,6 @@ export async function migrateLegacyFile(store: CredentialStore, path: string, wa
   return migrated;
 }
 
-function text(value: unknown): string {
+function asString(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
