@@ -83,6 +83,12 @@ const paymentsSchema = z.strictObject({
   maxSpendPerMinuteSats: sats.default(10_000),
   /** Largest routing fee reserved for one payment, in sats (counted in the budget). */
   maxFeeSats: sats.default(10),
+  /** Most spent per origin in any rolling 60 s, in sats. */
+  maxSpendPerOriginPerMinuteSats: sats.optional(),
+  /** Most spent per actor in any rolling 60 s, in sats. */
+  maxSpendPerActorPerMinuteSats: sats.optional(),
+  /** Most spent in any rolling 24 h, in sats. */
+  maxSpendPerDaySats: sats.optional(),
 });
 
 const connectorsSchema = z.strictObject({

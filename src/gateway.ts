@@ -15,6 +15,7 @@ import type { FilesystemHooks } from './fs/connector.js';
 import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { GuardedAgentOptions } from './net/agent.js';
 import type { GuardedFetch } from './net/fetch.js';
+import { createSpendTracker, type SpendTracker } from './pay/spend-tracker.js';
 import type { Resolver } from './net/resolver.js';
 
 /** Per-call context. */
@@ -79,6 +80,8 @@ export interface Gateway extends AsyncDisposable {
    * host). For the host's own requests: they are not audited as tool calls.
    */
   readonly fetch: GuardedFetch;
+  /** The spend tracker, configured by `payments` (per-payment cap, rolling budgets). */
+  readonly spend: SpendTracker;
   /** The validated configuration, defaults applied. */
   readonly config: ResolvedConfig;
   /** Aborts calls in flight, writes every audit record and releases files and sockets. */
@@ -114,6 +117,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   const logger: Logger = deps.logger ?? { warn: (message) => process.emitWarning(message, { code: 'PORTCULLIS' }) };
   const policy = createPolicy(resolved.policy, { now, ...(deps.rateLimitStore && { rateLimitStore: deps.rateLimitStore }) });
 
+  const spend = createSpendTracker({ ...resolved.payments, now });
   const connectors = await openConnectors(resolved.connectors, deps, (m) => logger.warn(m));
   const sinks: AuditSink[] = [...resolved.audit.sinks];
   if (resolved.audit.file !== undefined) {
@@ -255,6 +259,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     },
     policy,
     fetch: connectors.fetch,
+    spend,
     audit: { flush: () => audit.flush(), health: () => audit.health(), head: () => audit.head() },
     config: resolved,
     close,
