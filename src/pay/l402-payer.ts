@@ -1,0 +1,342 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { Headers, type HeadersInit } from 'undici';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { GuardedFetch, GuardedRequestInit } from '../net/fetch.js';
+import type { CredentialStore } from '../store/credential-store.js';
+import { checkToken, normalisePreimage } from '../store/validate.js';
+import { decodeInvoice, type Invoice, type Network } from './bolt11.js';
+import { parseChallenges } from './challenges.js';
+import { authorization, CredentialCache, scopeOf, type L402Credential } from './credentials.js';
+import { readMacaroon } from './macaroon.js';
+import { isSpendRefusal, MSAT_PER_SAT, type Reservation, type SpendTracker } from './spend-tracker.js';
+import type { Wallet } from './wallet.js';
+
+/** What a person sees when asked to approve a payment above `maxAutoPaySats`. */
+export interface ApprovalRequest {
+  amountMsat: number;
+  origin: string;
+  description: string | undefined;
+  actor: string | undefined;
+}
+
+/** Options of {@link createL402Payer}. */
+export interface L402PayerOptions {
+  fetch: GuardedFetch;
+  spend: SpendTracker;
+  wallet: Wallet;
+  /** Paid credentials and pending payments survive restarts here. @default memory only */
+  store?: CredentialStore | undefined;
+  /** The network invoices must be for. @default 'bitcoin' */
+  network?: Network | undefined;
+  /** Routing fee reserved per payment, in sats. @default 10 */
+  maxFeeSats?: number | undefined;
+  /** An invoice expiring sooner than this is refused, in ms. @default 30000 */
+  expiryMarginMs?: number | undefined;
+  /** How long the wallet may take before the outcome counts as unknown, in ms. @default 60000 */
+  paymentTimeoutMs?: number | undefined;
+  /** Asks a person about a payment above `maxAutoPaySats`; without it such payments are refused. */
+  approve?: ((request: ApprovalRequest) => Promise<boolean>) | undefined;
+  /** How long an approval may take, in ms. @default 120000 */
+  approvalTimeoutMs?: number | undefined;
+  /** Told about every payment, refusal and failure: amounts, fee, payment hash, origin; never a secret. */
+  onEvent?: ((event: PaymentEvent) => void) | undefined;
+  now?: (() => number) | undefined;
+}
+
+/** One audited payment event. */
+export interface PaymentEvent {
+  outcome: 'paid' | 'reused' | 'refused' | 'failed' | 'unknown' | 'rejected-after-payment';
+  origin: string;
+  code?: string | undefined;
+  amountMsat?: number | undefined;
+  feeMsat?: number | undefined;
+  paymentHash?: string | undefined;
+}
+
+/** Per-call options of `pay.fetch`. */
+export interface PayFetchOptions {
+  /** Refuse invoices above this, in sats (`AMOUNT_EXCEEDS_CAP`). */
+  maxAmountSats?: number | undefined;
+  actor?: string | undefined;
+}
+
+/** A payment whose outcome is not known; `resume` finishes the request without paying again. */
+export interface PendingPayment {
+  id: string;
+  url: string;
+  paymentHash: string;
+  amountMsat: number;
+}
+
+/** The L402 payer (`gw.pay`). */
+export interface L402Payer {
+  /**
+   * Fetches `input`; on a 402 with an L402 (or LSAT) challenge, pays within the budgets and
+   * retries once with the credential.
+   */
+  fetch(input: string | URL, init?: GuardedRequestInit, options?: PayFetchOptions): Promise<Response>;
+  /** Finishes a payment that ended `PAYMENT_OUTCOME_UNKNOWN`, with the preimage or by asking the wallet. */
+  resume(pending: PendingPayment | string, preimage?: string, init?: GuardedRequestInit): Promise<Response>;
+}
+
+/** A GatewayError that also carries the paid credential (never in its message or JSON). */
+function withCredential(error: GatewayError, credential: L402Credential): GatewayError {
+  Object.defineProperty(error, 'credential', { value: credential, enumerable: false });
+  return error;
+}
+
+interface Offer {
+  scheme: 'L402' | 'LSAT';
+  token: string;
+  invoice: Invoice;
+  bolt11: string;
+}
+
+/**
+ * Creates the L402 payer. Before paying it refuses, each with its own code: an amount over the
+ * caller's cap, an amountless, expired or wrong-network invoice, a token that commits to
+ * another payment hash, a budget overrun, a challenge reached through a redirect to another
+ * origin. It writes a pending record before paying, checks the preimage against the payment
+ * hash, never pays twice for one scope at a time (single flight), and never loops on a 402.
+ */
+export function createL402Payer(options: L402PayerOptions): L402Payer {
+  const now = options.now ?? Date.now;
+  const network = options.network ?? 'bitcoin';
+  const maxFeeMsat = (options.maxFeeSats ?? 10) * MSAT_PER_SAT;
+  const expiryMarginMs = options.expiryMarginMs ?? 30_000;
+  const paymentTimeoutMs = options.paymentTimeoutMs ?? 60_000;
+  const cache = new CredentialCache(options.store, now);
+  const inFlight = new Map<string, Promise<L402Credential>>();
+  const reservations = new Map<string, Reservation>();
+  const emit = (event: PaymentEvent): void => options.onEvent?.(event);
+
+  function refuse(code: ConstructorParameters<typeof GatewayError>[0], message: string, origin: string, data: Record<string, unknown> = {}): GatewayError {
+    emit({ outcome: 'refused', origin, code, ...(typeof data.amountMsat === 'number' ? { amountMsat: data.amountMsat } : {}) });
+    return new GatewayError(code, message, { data: { origin, ...data } });
+  }
+
+  /** The best offer of a 402: L402 before LSAT, valid challenges with a token and an invoice only. */
+  function offerOf(response: Response, origin: string): Offer {
+    const header = response.headers.get('www-authenticate');
+    const candidates = parseChallenges(header).filter((c) => c.invalid === undefined && (c.scheme === 'l402' || c.scheme === 'lsat'));
+    candidates.sort((a, b) => (a.scheme === b.scheme ? 0 : a.scheme === 'l402' ? -1 : 1));
+    for (const challenge of candidates) {
+      const token = challenge.params.token ?? challenge.params.macaroon;
+      const bolt11 = challenge.params.invoice;
+      if (token === undefined || bolt11 === undefined) continue;
+      try {
+        checkToken(token);
+      } catch {
+        throw refuse('INVALID_CHALLENGE', 'The 402 challenge carries a token with characters a token may not have.', origin);
+      }
+      let invoice: Invoice;
+      try {
+        invoice = decodeInvoice(bolt11);
+      } catch (error) {
+        emit({ outcome: 'refused', origin, code: 'INVALID_INVOICE' });
+        throw error;
+      }
+      return { scheme: challenge.scheme === 'lsat' ? 'LSAT' : 'L402', token, invoice, bolt11 };
+    }
+    throw refuse('INVALID_CHALLENGE', 'The server answered 402 without a usable L402 or LSAT challenge (a token and an invoice).', origin);
+  }
+
+  function check(offer: Offer, origin: string, callOptions: PayFetchOptions): void {
+    const { invoice } = offer;
+    if (invoice.network !== network) {
+      throw refuse('WRONG_NETWORK', `The invoice is for ${invoice.network}, not ${network}.`, origin, { network: invoice.network });
+    }
+    if (invoice.amountMsat === undefined) throw refuse('AMOUNTLESS_INVOICE', 'The invoice has no amount; an agent never chooses what to pay.', origin);
+    const cap = callOptions.maxAmountSats === undefined ? undefined : callOptions.maxAmountSats * MSAT_PER_SAT;
+    if (cap !== undefined && invoice.amountMsat > cap) {
+      throw refuse('AMOUNT_EXCEEDS_CAP', `The invoice asks ${invoice.amountMsat} msat, over the cap of ${cap} msat.`, origin, { amountMsat: invoice.amountMsat, capMsat: cap });
+    }
+    if (invoice.expiresAtMs - expiryMarginMs <= now()) {
+      throw refuse('INVOICE_EXPIRED', 'The invoice has expired or is about to.', origin, { expiresAtMs: invoice.expiresAtMs });
+    }
+    const committed = readMacaroon(offer.token)?.paymentHash;
+    if (committed !== undefined && committed !== invoice.paymentHash) {
+      throw refuse('TOKEN_INVOICE_MISMATCH', 'The token commits to another payment than the invoice: paying would not unlock it.', origin);
+    }
+  }
+
+  async function reserve(offer: Offer, origin: string, actor: string | undefined): Promise<Reservation> {
+    const amountMsat = offer.invoice.amountMsat ?? 0;
+    let result = options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor });
+    if (isSpendRefusal(result) && result.code === 'APPROVAL_REQUIRED' && options.approve !== undefined) {
+      const request: ApprovalRequest = { amountMsat, origin, description: offer.invoice.description, actor };
+      const approved = await withTimeout(options.approve(request), options.approvalTimeoutMs ?? 120_000).catch(() => false);
+      if (approved) result = options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor, approved: true });
+    }
+    if (isSpendRefusal(result)) {
+      throw refuse(result.code, `Payment refused: ${result.reason}.`, origin, { amountMsat, limit: result.limit, description: offer.invoice.description ?? null });
+    }
+    return result;
+  }
+
+  /** Pays one offer: pending record first, then the wallet, then the preimage check. */
+  async function pay(offer: Offer, url: URL, callOptions: PayFetchOptions): Promise<L402Credential> {
+    const origin = url.origin;
+    check(offer, origin, callOptions);
+    const reservation = await reserve(offer, origin, callOptions.actor);
+    const { paymentHash } = offer.invoice;
+    const pendingId = `pending:${paymentHash}`;
+    await options.store?.put(pendingId, { url: url.href, token: offer.token, scheme: offer.scheme, invoice: offer.bolt11, paymentHash, amountMsat: offer.invoice.amountMsat ?? 0 });
+    reservations.set(paymentHash, reservation);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new GatewayError('TIMEOUT', 'The wallet did not answer in time.')), paymentTimeoutMs);
+    let preimage: string;
+    let feesPaidMsat: number;
+    try {
+      ({ preimage, feesPaidMsat } = await options.wallet.payInvoice({ invoice: offer.bolt11, maxFeeMsat, signal: controller.signal }));
+    } catch (error) {
+      if (isGatewayError(error) && error.code === 'PAYMENT_FAILED') {
+        // The wallet knows nothing was paid: give the budget back and forget the pending record.
+        reservation.release();
+        reservations.delete(paymentHash);
+        await options.store?.delete(pendingId);
+        emit({ outcome: 'failed', origin, code: 'PAYMENT_FAILED', amountMsat: offer.invoice.amountMsat, paymentHash });
+        throw new GatewayError('PAYMENT_FAILED', 'The wallet could not pay the invoice; nothing was spent.', { cause: error, data: { origin, paymentHash } });
+      }
+      emit({ outcome: 'unknown', origin, code: 'PAYMENT_OUTCOME_UNKNOWN', amountMsat: offer.invoice.amountMsat, paymentHash });
+      const pending: PendingPayment = { id: pendingId, url: url.href, paymentHash, amountMsat: offer.invoice.amountMsat ?? 0 };
+      throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The wallet did not confirm the payment; the budget stays reserved. Call pay.resume(pending) once the outcome is known.', {
+        cause: error,
+        data: { origin, pending },
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    reservation.settle(feesPaidMsat);
+    reservations.delete(paymentHash);
+    const credential = await credentialFrom(offer, preimage, origin);
+    await cache.save(url, credential);
+    await options.store?.delete(pendingId);
+    emit({ outcome: 'paid', origin, amountMsat: offer.invoice.amountMsat, feeMsat: feesPaidMsat, paymentHash });
+    return credential;
+  }
+
+  async function credentialFrom(offer: Pick<Offer, 'scheme' | 'token'> & { invoice: Pick<Invoice, 'paymentHash'> }, preimage: string, origin: string): Promise<L402Credential> {
+    let normal: string;
+    try {
+      normal = normalisePreimage(preimage);
+    } catch {
+      normal = '';
+    }
+    if (normal === '' || bytesToHex(sha256(hexToBytes(normal))) !== offer.invoice.paymentHash) {
+      emit({ outcome: 'failed', origin, code: 'PREIMAGE_MISMATCH', paymentHash: offer.invoice.paymentHash });
+      throw new GatewayError('PREIMAGE_MISMATCH', 'The wallet returned a preimage that does not match the payment hash; nothing was cached or sent, and the budget stays spent.', {
+        data: { origin, paymentHash: offer.invoice.paymentHash },
+      });
+    }
+    return Promise.resolve({ scheme: offer.scheme, token: offer.token, preimage: normal, paymentHash: offer.invoice.paymentHash, expiresAtMs: readMacaroon(offer.token)?.expiresAtMs });
+  }
+
+  /** Sends the request with the credential, once, never retried; a 402 again is PAID_BUT_REJECTED. */
+  async function present(url: URL, init: GuardedRequestInit, credential: L402Credential): Promise<Response> {
+    const response = await options.fetch(url, { ...init, headers: withAuthorization(init, credential), retries: 0 });
+    if (response.status !== 402) return response;
+    await drain(response);
+    await cache.evictCredential(url, credential);
+    emit({ outcome: 'rejected-after-payment', origin: url.origin, code: 'PAID_BUT_REJECTED', paymentHash: credential.paymentHash });
+    throw withCredential(
+      new GatewayError('PAID_BUT_REJECTED', `${url.origin} answered 402 again to a paid credential; not paying again. The credential is on the error's "credential" property.`, {
+        data: { origin: url.origin, paymentHash: credential.paymentHash },
+      }),
+      credential,
+    );
+  }
+
+  return {
+    async fetch(input, init = {}, callOptions = {}) {
+      const url = new URL(String(input));
+      const cached = await cache.find(url);
+      if (cached !== undefined) {
+        const response = await options.fetch(url, { ...init, headers: withAuthorization(init, cached.credential) });
+        if (response.status !== 402) {
+          emit({ outcome: 'reused', origin: url.origin, paymentHash: cached.credential.paymentHash });
+          return response;
+        }
+        // This credential is no longer accepted here: forget it (and only it), then pay the new challenge.
+        await drain(response);
+        await cache.evictCredential(url, cached.credential);
+        return payAndPresent(url, init, callOptions, response);
+      }
+      const response = await options.fetch(url, init);
+      if (response.status !== 402) return response;
+      return payAndPresent(url, init, callOptions, response);
+    },
+
+    async resume(pendingOrId, preimage, init = {}) {
+      const id = typeof pendingOrId === 'string' ? pendingOrId : pendingOrId.id;
+      const record = await options.store?.get(id);
+      if (record === undefined) throw new GatewayError('VALIDATION_FAILED', 'No pending payment with that id (pending records need a credential store).');
+      const url = new URL(String(record.url));
+      const paymentHash = String(record.paymentHash);
+      let proof = preimage;
+      if (proof === undefined && options.wallet.lookupPayment !== undefined) {
+        proof = (await options.wallet.lookupPayment(paymentHash, { signal: AbortSignal.timeout(paymentTimeoutMs) }))?.preimage;
+      }
+      if (proof === undefined) {
+        throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The outcome of the payment is still unknown; the budget stays reserved.', { data: { origin: url.origin, pending: { id, paymentHash } } });
+      }
+      const credential = await credentialFrom({ scheme: record.scheme === 'LSAT' ? 'LSAT' : 'L402', token: String(record.token), invoice: { paymentHash } }, proof, url.origin);
+      reservations.get(paymentHash)?.settle(maxFeeMsat);
+      reservations.delete(paymentHash);
+      await cache.save(url, credential);
+      await options.store?.delete(id);
+      return present(url, init, credential);
+    },
+  };
+
+  async function payAndPresent(url: URL, init: GuardedRequestInit, callOptions: PayFetchOptions, response: Response): Promise<Response> {
+    await drain(response);
+    // A 402 that appears only after a redirect to another origin is not this origin's to ask.
+    if (new URL(response.url || url.href).origin !== url.origin) {
+      throw refuse('INVALID_CHALLENGE', `A redirect to ${new URL(response.url).origin} answered 402; not paying another origin than the one asked.`, url.origin);
+    }
+    const offer = offerOf(response, url.origin);
+    const { scope } = scopeOf(url);
+    // Single flight: concurrent requests to one unpaid scope share one payment.
+    let paying = inFlight.get(scope);
+    if (paying === undefined) {
+      // A request that got its 402 before another one's payment finished finds that credential here.
+      paying = cache
+        .find(url)
+        .then((found) => found?.credential ?? pay(offer, url, callOptions))
+        .finally(() => inFlight.delete(scope));
+      inFlight.set(scope, paying);
+    }
+    const credential = await paying;
+    return present(url, init, credential);
+  }
+}
+
+/** Reads and drops a 402's (small) body, so its connection can be reused. */
+async function drain(response: Response): Promise<void> {
+  await response.arrayBuffer().catch(() => undefined);
+}
+
+/** The request's headers as a plain record, with the credential's Authorization. */
+function withAuthorization(init: GuardedRequestInit, credential: L402Credential): Record<string, string> {
+  const headers = new Headers(init.headers);
+  headers.set('authorization', authorization(credential));
+  return Object.fromEntries(headers);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
