@@ -89,6 +89,20 @@ const paymentsSchema = z.strictObject({
   maxSpendPerActorPerMinuteSats: sats.optional(),
   /** Most spent in any rolling 24 h, in sats. */
   maxSpendPerDaySats: sats.optional(),
+  /** The Lightning network invoices must be for. */
+  network: z.enum(['bitcoin', 'testnet', 'signet', 'regtest']).default('bitcoin'),
+  /** How long the wallet may take before a payment's outcome counts as unknown, in ms. */
+  paymentTimeoutMs: durationMs.default(60_000),
+  /** Invoices expiring sooner than this are refused, in ms. */
+  expiryMarginMs: durationMs.default(30_000),
+  /** How long the host's approve() may take, in ms. */
+  approvalTimeoutMs: durationMs.default(120_000),
+  /** Methods the `pay.fetch` tool may use. */
+  allowedMethods: z.array(z.enum(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'])).min(1).default(['GET', 'POST']),
+  /** Directory of the encrypted credential store (paid credentials and pending payments); memory only when unset. */
+  credentialStoreDir: z.string().min(1).optional(),
+  /** The store must lie inside this directory. @default the home directory */
+  credentialStoreConfineTo: z.string().min(1).optional(),
 });
 
 const connectorsSchema = z.strictObject({

@@ -16,6 +16,11 @@ import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { GuardedAgentOptions } from './net/agent.js';
 import type { GuardedFetch } from './net/fetch.js';
 import { createSpendTracker, type SpendTracker } from './pay/spend-tracker.js';
+import type { ApprovalRequest, L402Payer, PaymentEvent } from './pay/l402-payer.js';
+import type { Wallet } from './pay/wallet.js';
+import { openPayments, paymentRecord } from './payments.js';
+import type { CredentialStore } from './store/credential-store.js';
+import type { KeyProvider } from './store/keys.js';
 import type { Resolver } from './net/resolver.js';
 
 /** Per-call context. */
@@ -51,6 +56,12 @@ export interface GatewayDeps {
   fsHooks?: FilesystemHooks;
   /** With `connectors.postgres.embedded`: the PGlite instance to use (default: a new in-memory one). */
   embeddedPostgres?: EmbeddedDatabase;
+  /** The Lightning wallet `gw.pay` and the `pay.fetch` tool pay with (`nwcWallet(...)` or your own). */
+  wallet?: Wallet;
+  /** Asked about payments above `maxAutoPaySats` (a person in the loop); without it they are refused. */
+  approve?: (request: ApprovalRequest) => Promise<boolean>;
+  /** Where the credential store's key comes from. @default the OS keychain, else a 0600 key file */
+  keyProvider?: KeyProvider;
 }
 
 /** A running gateway. */
@@ -82,6 +93,10 @@ export interface Gateway extends AsyncDisposable {
   readonly fetch: GuardedFetch;
   /** The spend tracker, configured by `payments` (per-payment cap, rolling budgets). */
   readonly spend: SpendTracker;
+  /** The L402 payer: `gw.pay.fetch(url, init?, { maxAmountSats? })` pays a 402 within the budgets. */
+  readonly pay: L402Payer;
+  /** The encrypted credential store, when `payments.credentialStoreDir` is set. */
+  readonly credentials: CredentialStore | undefined;
   /** The validated configuration, defaults applied. */
   readonly config: ResolvedConfig;
   /** Aborts calls in flight, writes every audit record and releases files and sockets. */
@@ -139,6 +154,20 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     await Promise.all([audit.close().catch(() => undefined), connectors.close()]);
     if (isGatewayError(error)) throw error;
     throw new GatewayError('CONFIG_INVALID', `Cannot open the audit log: ${(error as Error).message}`, { cause: error });
+  }
+
+  // Payment events are audited as records of their own (amounts, fee, hash, origin; never a
+  // preimage or token). They are recorded even when the queue is full: money must not go unrecorded.
+  const recordPayment = (event: PaymentEvent): void => {
+    audit.tryReserve();
+    audit.record(paymentRecord(event, now()));
+  };
+  let payments: Awaited<ReturnType<typeof openPayments>>;
+  try {
+    payments = await openPayments(resolved.payments, { fetch: connectors.fetch, spend, now, warn: (m) => logger.warn(m), onEvent: recordPayment }, deps);
+  } catch (error) {
+    await Promise.all([audit.close().catch(() => undefined), connectors.close()]);
+    throw error;
   }
 
   const tools = new Map<string, RegisteredTool>();
@@ -245,6 +274,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   }
 
   for (const tool of connectors.tools) register(tool);
+  for (const tool of payments.tools) register(tool);
 
   return {
     call,
@@ -260,6 +290,8 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     policy,
     fetch: connectors.fetch,
     spend,
+    pay: payments.pay,
+    credentials: payments.credentials,
     audit: { flush: () => audit.flush(), health: () => audit.health(), head: () => audit.head() },
     config: resolved,
     close,

@@ -27,7 +27,7 @@ describe('public entry points', () => {
     expect(imports.has('@electric-sql/pglite')).toBe(false);
     expect(imports.has('@napi-rs/keyring')).toBe(false);
     expect([...imports].filter((name) => !name.startsWith('node:')).sort()).toEqual(
-      ['@noble/hashes/sha2.js', '@noble/hashes/utils.js', 'ipaddr.js', 'libpg-query', 'pg', 'undici', 'yaml', 'zod'].sort(),
+      ['@noble/ciphers/aes.js', '@noble/curves/secp256k1.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js', '@scure/base', 'ipaddr.js', 'libpg-query', 'pg', 'undici', 'yaml', 'zod'].sort(),
     );
   });
 

@@ -23,14 +23,9 @@ export interface HttpFetchResult {
 const MAX_REQUEST_BODY_CHARS = 1024 * 1024;
 const TEXTUAL = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded|yaml|x-ndjson)\b)/i;
 
-/**
- * The `http.fetch` tool: the agent's way out, through the guarded fetch. Agent headers may
- * not carry credentials or transport controls (refused with `VALIDATION_FAILED`, naming the
- * header): credentials are the host's business, through `injectHeaders`.
- */
-export function httpFetchTool(fetch: GuardedFetch, config: HttpConnectorConfig): ToolDefinition<z.ZodType, HttpFetchResult> {
-  const methods = config.allowedMethods as [string, ...string[]];
-  const inputSchema = z.strictObject({
+/** The input fields an agent's HTTP request has (`http.fetch`, `pay.fetch`). */
+export function agentRequestFields(methods: readonly [string, ...string[]]) {
+  return {
     url: z.string().min(1).max(8192).describe('Absolute http(s) URL on an allowed domain'),
     method: z.enum(methods).default('GET').describe(`One of ${methods.join(', ')}`),
     headers: z
@@ -39,41 +34,60 @@ export function httpFetchTool(fetch: GuardedFetch, config: HttpConnectorConfig):
       .optional()
       .describe('Request headers; no credentials or hop-by-hop headers'),
     body: z.string().max(MAX_REQUEST_BODY_CHARS).optional().describe('Request body (text), for methods that take one'),
-  });
+  };
+}
+
+/**
+ * Lower-cased agent headers, or a refusal: credentials and transport controls are the host's.
+ * @throws GatewayError `VALIDATION_FAILED` naming the header.
+ */
+export function agentHeaders(given: Readonly<Record<string, string>> | undefined, tool: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [rawName, value] of Object.entries(given ?? {})) {
+    const name = rawName.toLowerCase();
+    const problem = headerProblem(name, value);
+    if (problem !== undefined) throw new GatewayError('VALIDATION_FAILED', `Invalid arguments for ${tool}: ${problem}.`);
+    if (TRANSPORT_HEADERS.has(name) || isCredentialHeader(name)) {
+      throw new GatewayError('VALIDATION_FAILED', `Header ${name} may not be set by the agent (credentials and transport headers are the host's).`, {
+        data: { header: name },
+      });
+    }
+    headers[name] = value;
+  }
+  return headers;
+}
+
+/** What an agent is shown of a response: no cookies or hop-by-hop headers; text or base64. */
+export function describeResponse(status: number, url: string, headers: Iterable<[string, string | string[] | undefined]>, bytes: Buffer): HttpFetchResult {
+  const shown: Record<string, string> = {};
+  let contentType: string | null = null;
+  for (const [name, value] of headers) {
+    if (value === undefined) continue;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    if (name === 'content-type') contentType = text;
+    if (!HIDDEN_RESPONSE_HEADERS.has(name) && !TRANSPORT_HEADERS.has(name)) shown[name] = text;
+  }
+  const text = isTextual(contentType, bytes);
+  return { status, url, headers: shown, body: text ? bytes.toString('utf8') : bytes.toString('base64'), encoding: text ? 'utf8' : 'base64', bytes: bytes.length };
+}
+
+/**
+ * The `http.fetch` tool: the agent's way out, through the guarded fetch. Agent headers may
+ * not carry credentials or transport controls (refused with `VALIDATION_FAILED`, naming the
+ * header): credentials are the host's business, through `injectHeaders`.
+ */
+export function httpFetchTool(fetch: GuardedFetch, config: HttpConnectorConfig): ToolDefinition<z.ZodType, HttpFetchResult> {
+  const inputSchema = z.strictObject(agentRequestFields(config.allowedMethods as [string, ...string[]]));
   return defineTool({
     name: 'http.fetch',
     description: `Fetches a URL on an allowed domain (${config.allowedDomains.join(', ') || 'none configured'}) and returns status, headers and body.`,
     inputSchema,
     async execute(args, ctx) {
-      const headers: Record<string, string> = {};
-      for (const [rawName, value] of Object.entries(args.headers ?? {})) {
-        const name = rawName.toLowerCase();
-        const problem = headerProblem(name, value);
-        if (problem !== undefined) throw new GatewayError('VALIDATION_FAILED', `Invalid arguments for http.fetch: ${problem}.`);
-        if (TRANSPORT_HEADERS.has(name) || isCredentialHeader(name)) {
-          throw new GatewayError('VALIDATION_FAILED', `Header ${name} may not be set by the agent (credentials and transport headers are the host's).`, {
-            data: { header: name },
-          });
-        }
-        headers[name] = value;
-      }
+      const headers = agentHeaders(args.headers, 'http.fetch');
       const maxBytes = Math.min(config.maxBytes, ctx.limits.maxBytes);
       const response = await fetch.request(args.url, { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes });
       const bytes = Buffer.from(await response.body.arrayBuffer());
-      const shown: Record<string, string> = {};
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (value !== undefined && !HIDDEN_RESPONSE_HEADERS.has(name) && !TRANSPORT_HEADERS.has(name)) shown[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      const contentType = response.headers['content-type'];
-      const text = isTextual(typeof contentType === 'string' ? contentType : null, bytes);
-      return {
-        status: response.statusCode,
-        url: response.url,
-        headers: shown,
-        body: text ? bytes.toString('utf8') : bytes.toString('base64'),
-        encoding: text ? 'utf8' : 'base64',
-        bytes: bytes.length,
-      };
+      return describeResponse(response.statusCode, response.url, Object.entries(response.headers), bytes);
     },
     // The limit is on the body received, not on its base64 form.
     measure: (result) => result.bytes,

@@ -15,3 +15,15 @@ export {
 } from './spend-tracker.js';
 export { parseChallenges, type Challenge } from './challenges.js';
 export { decodeInvoice, type Invoice, type Network } from './bolt11.js';
+export {
+  createL402Payer,
+  type ApprovalRequest,
+  type L402Payer,
+  type L402PayerOptions,
+  type PayFetchOptions,
+  type PaymentEvent,
+  type PendingPayment,
+} from './l402-payer.js';
+export type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
+export type { L402Credential } from './credentials.js';
+export { readMacaroon, type MacaroonInfo } from './macaroon.js';

@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { Headers, type HeadersInit } from 'undici';
+import { Headers } from 'undici';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GuardedFetch, GuardedRequestInit } from '../net/fetch.js';
 import type { CredentialStore } from '../store/credential-store.js';

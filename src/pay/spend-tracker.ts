@@ -70,6 +70,14 @@ const DAY_BUCKET_MS = 60_000;
 /** Per-origin and per-actor windows kept at most; idle ones are dropped first. */
 const MAX_KEYS = 10_000;
 
+const SATS_OPTIONS = [
+  'maxAutoPaySats',
+  'maxSpendPerMinuteSats',
+  'maxSpendPerOriginPerMinuteSats',
+  'maxSpendPerActorPerMinuteSats',
+  'maxSpendPerDaySats',
+] as const satisfies readonly (keyof SpendTrackerOptions)[];
+
 /** True for a refusal of {@link SpendTracker.tryReserve}. */
 export function isSpendRefusal(value: Reservation | SpendRefusal): value is SpendRefusal {
   return 'code' in value;
@@ -113,8 +121,9 @@ class KeyedWindows {
  * ```
  */
 export function createSpendTracker(options: SpendTrackerOptions = {}): SpendTracker {
-  for (const [key, value] of Object.entries(options)) {
-    if (key !== 'now' && value !== undefined && (!Number.isSafeInteger(value) || (value as number) < 0)) {
+  for (const key of SATS_OPTIONS) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
       throw new GatewayError('CONFIG_INVALID', `${key} must be a whole number of sats, 0 or more.`);
     }
   }

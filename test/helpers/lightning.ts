@@ -46,6 +46,10 @@ export function fakeLightning(network: Network = 'bitcoin') {
       invoices.set(bytesToHex(paymentHash), { preimage: bytesToHex(preimage), paid: false });
       return { bolt11, paymentHash: bytesToHex(paymentHash), preimage: bytesToHex(preimage) };
     },
+    /** Every preimage issued, to check that none leaks. */
+    preimages(): string[] {
+      return [...invoices.values()].map((entry) => entry.preimage);
+    },
     isPaid(paymentHash: string): boolean {
       return invoices.get(paymentHash)?.paid === true;
     },

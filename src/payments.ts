@@ -1,0 +1,80 @@
+import type { AuditDecision, AuditRecord } from './audit/record.js';
+import type { ResolvedConfig } from './config.js';
+import { GatewayError } from './errors.js';
+import type { GuardedFetch } from './net/fetch.js';
+import { createL402Payer, type ApprovalRequest, type L402Payer, type PaymentEvent } from './pay/l402-payer.js';
+import type { SpendTracker } from './pay/spend-tracker.js';
+import { payFetchTool } from './pay/tool.js';
+import type { Wallet } from './pay/wallet.js';
+import { createCredentialStore, type CredentialStore } from './store/credential-store.js';
+import type { KeyProvider } from './store/keys.js';
+import type { ToolDefinition } from './tools.js';
+
+/** What the payments part takes from `GatewayDeps`. */
+export interface PaymentDeps {
+  wallet?: Wallet | undefined;
+  approve?: ((request: ApprovalRequest) => Promise<boolean>) | undefined;
+  keyProvider?: KeyProvider | undefined;
+}
+
+const NO_WALLET: Wallet = {
+  payInvoice: () => Promise.reject(new GatewayError('PAYMENT_FAILED', 'No wallet is configured: pass one to createGateway(config, { wallet }).')),
+};
+
+const OUTCOME_DECISION: Readonly<Record<PaymentEvent['outcome'], AuditDecision>> = {
+  paid: 'allow',
+  reused: 'allow',
+  refused: 'deny',
+  failed: 'error',
+  unknown: 'error',
+  'rejected-after-payment': 'error',
+};
+
+/** An audit record of a payment event: amounts, fee, hash and origin; never a preimage or token. */
+export function paymentRecord(event: PaymentEvent, timestampMs: number): AuditRecord {
+  const details: Record<string, string | number | null> = { outcome: event.outcome, origin: event.origin };
+  if (event.amountMsat !== undefined) details.amount_msat = event.amountMsat;
+  if (event.feeMsat !== undefined) details.fee_msat = event.feeMsat;
+  if (event.paymentHash !== undefined) details.payment_hash = event.paymentHash;
+  return {
+    timestamp: new Date(timestampMs).toISOString(),
+    request_id: `pay-${timestampMs.toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
+    tool: 'pay.payment',
+    actor: null,
+    args_sha256: null,
+    decision: OUTCOME_DECISION[event.outcome],
+    reason: `payment ${event.outcome}${event.code === undefined ? '' : ` (${event.code})`}`,
+    duration_ms: 0,
+    result_bytes: 0,
+    error_code: (event.code ?? null) as AuditRecord['error_code'],
+    details,
+  };
+}
+
+/** Opens the credential store (when configured) and the payer; the `pay.fetch` tool comes with a wallet. */
+export async function openPayments(
+  config: ResolvedConfig['payments'],
+  parts: { fetch: GuardedFetch; spend: SpendTracker; now: () => number; warn: (message: string) => void; onEvent: (event: PaymentEvent) => void },
+  deps: PaymentDeps,
+): Promise<{ pay: L402Payer; credentials: CredentialStore | undefined; tools: ToolDefinition[] }> {
+  const credentials =
+    config.credentialStoreDir === undefined
+      ? undefined
+      : await createCredentialStore({ dir: config.credentialStoreDir, keyProvider: deps.keyProvider, warn: parts.warn, confineTo: config.credentialStoreConfineTo });
+  const pay = createL402Payer({
+    fetch: parts.fetch,
+    spend: parts.spend,
+    wallet: deps.wallet ?? NO_WALLET,
+    store: credentials,
+    network: config.network,
+    maxFeeSats: config.maxFeeSats,
+    expiryMarginMs: config.expiryMarginMs,
+    paymentTimeoutMs: config.paymentTimeoutMs,
+    approve: deps.approve,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    onEvent: parts.onEvent,
+    now: parts.now,
+  });
+  const tools = deps.wallet === undefined ? [] : [payFetchTool(pay, config.allowedMethods as [string, ...string[]])];
+  return { pay, credentials, tools };
+}
