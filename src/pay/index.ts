@@ -27,3 +27,4 @@ export {
 export type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
 export type { L402Credential } from './credentials.js';
 export { readMacaroon, type MacaroonInfo } from './macaroon.js';
+export { nwcWallet, type NwcWalletOptions } from './wallets/nwc.js';
