@@ -9,6 +9,7 @@ export {
   MSAT_PER_SAT,
   type Reservation,
   type SpendRefusal,
+  type SpendLedger,
   type SpendRequest,
   type SpendTracker,
   type SpendTrackerOptions,

@@ -9,7 +9,7 @@ import { decodeInvoice, type Invoice, type Network } from './bolt11.js';
 import { parseChallenges } from './challenges.js';
 import { authorization, CredentialCache, scopeOf, type L402Credential } from './credentials.js';
 import { readMacaroon } from './macaroon.js';
-import { isSpendRefusal, MSAT_PER_SAT, type Reservation, type SpendTracker } from './spend-tracker.js';
+import { isSpendRefusal, MSAT_PER_SAT, type Reservation, type SpendLedger } from './spend-tracker.js';
 import type { Wallet } from './wallet.js';
 
 /** What a person sees when asked to approve a payment above `maxAutoPaySats`. */
@@ -23,7 +23,8 @@ export interface ApprovalRequest {
 /** Options of {@link createL402Payer}. */
 export interface L402PayerOptions {
   fetch: GuardedFetch;
-  spend: SpendTracker;
+  /** The budget: `gw.spend`, or a shared ledger. */
+  spend: SpendLedger;
   wallet: Wallet;
   /** Paid credentials and pending payments survive restarts here. @default memory only */
   store?: CredentialStore | undefined;
@@ -163,11 +164,11 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
 
   async function reserve(offer: Offer, origin: string, actor: string | undefined): Promise<Reservation> {
     const amountMsat = offer.invoice.amountMsat ?? 0;
-    let result = options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor });
+    let result = await options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor });
     if (isSpendRefusal(result) && result.code === 'APPROVAL_REQUIRED' && options.approve !== undefined) {
       const request: ApprovalRequest = { amountMsat, origin, description: offer.invoice.description, actor };
       const approved = await withTimeout(options.approve(request), options.approvalTimeoutMs ?? 120_000).catch(() => false);
-      if (approved) result = options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor, approved: true });
+      if (approved) result = await options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor, approved: true });
     }
     if (isSpendRefusal(result)) {
       throw refuse(result.code, `Payment refused: ${result.reason}.`, origin, { amountMsat, limit: result.limit, description: offer.invoice.description ?? null });

@@ -51,8 +51,17 @@ export interface SpendRefusal {
   limit: string;
 }
 
+/**
+ * What the payer needs of a budget: an atomic check-and-record. The in-memory
+ * {@link SpendTracker} answers at once; a shared ledger (PostgreSQL, many processes) answers
+ * with a promise, and its reservations may settle and release asynchronously.
+ */
+export interface SpendLedger {
+  tryReserve(request: SpendRequest): Reservation | SpendRefusal | Promise<Reservation | SpendRefusal>;
+}
+
 /** The spend tracker (`gw.spend`). */
-export interface SpendTracker {
+export interface SpendTracker extends SpendLedger {
   /**
    * Checks every budget and records the spend in one step (no check-then-record race), or
    * refuses. O(1) amortised, whatever is in the window.
