@@ -175,7 +175,7 @@ export function decodeInvoice(bolt11: string): Invoice {
 }
 
 /** All data words as bytes, the last byte padded with zero bits (what the signature covers). */
-function wordsToBytesPadded(words: readonly number[]): Uint8Array {
+export function wordsToBytesPadded(words: readonly number[]): Uint8Array {
   const bytes: number[] = [];
   let accumulator = 0;
   let bits = 0;

@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bech32 } from '@scure/base';
+import { wordsToBytesPadded } from '../../src/pay/bolt11.js';
 
 /** What a test invoice says. */
 export interface InvoiceSpec {
@@ -60,26 +61,9 @@ export function encodeInvoice(spec: InvoiceSpec): string {
     data.push(...tagged(19, bytesToWordsPadded(spec.claimedPayee ?? secp256k1.getPublicKey(spec.secretKey))));
   }
   // The signature covers the prefix and the data words as bytes, padded with zero bits.
-  const dataBytes = paddedBytes(data);
+  const dataBytes = wordsToBytesPadded(data);
   const digest = sha256(Uint8Array.from([...new TextEncoder().encode(prefix), ...dataBytes]));
   const recovered = secp256k1.sign(digest, spec.secretKey, { prehash: false, format: 'recovered' });
   const signature = Uint8Array.from([...recovered.slice(1), recovered[0] ?? 0]); // BOLT11: r || s || recovery id
   return bech32.encode(prefix, [...data, ...bech32.toWords(signature)], false);
-}
-
-function paddedBytes(words: number[]): Uint8Array {
-  const bytes: number[] = [];
-  let accumulator = 0;
-  let bits = 0;
-  for (const word of words) {
-    accumulator = (accumulator << 5) | word;
-    bits += 5;
-    while (bits >= 8) {
-      bits -= 8;
-      bytes.push((accumulator >> bits) & 0xff);
-    }
-    accumulator &= (1 << bits) - 1;
-  }
-  if (bits > 0) bytes.push((accumulator << (8 - bits)) & 0xff);
-  return Uint8Array.from(bytes);
 }

@@ -7,6 +7,17 @@ let db: Fixture;
 let postgres: Postgres;
 const limits = { timeoutMs: 5000, maxBytes: 10 * 1024 * 1024 };
 
+/** Backends still running a query like `pattern`, after giving a cancel up to 3 s to land. */
+async function activeQueries(pattern: string): Promise<unknown[]> {
+  let active: unknown[] = [];
+  for (let i = 0; i < 30; i++) {
+    active = await db.admin("SELECT pid FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' AND pid <> pg_backend_pid()", [pattern]);
+    if (active.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return active;
+}
+
 beforeAll(async () => {
   db = await startFixture();
   postgres = await createPostgres({ connectionString: db.agentUrl });
@@ -59,13 +70,7 @@ describe('db.query: allowed queries', () => {
     expect(result.truncated).toBe(true);
     expect(result.rowCount).toBeLessThanOrEqual(50);
     expect(Date.now() - started).toBeLessThan(5000);
-    let active: unknown[] = [];
-    for (let i = 0; i < 30; i++) {
-      active = await db.admin("SELECT pid FROM pg_stat_activity WHERE query LIKE '%generate_series(1, 1000)%' AND state = 'active' AND pid <> pg_backend_pid()");
-      if (active.length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(active).toEqual([]);
+    expect(await activeQueries('%generate_series(1, 1000)%')).toEqual([]);
     await wide.close();
   });
 
@@ -118,13 +123,7 @@ describe('db.query: attacks', () => {
     const started = Date.now();
     await expect(lax.query({ sql: 'SELECT pg_sleep(30)' }, { ...limits, timeoutMs: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(5000);
-    let active: unknown[] = [];
-    for (let i = 0; i < 30; i++) {
-      active = await db.admin("SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND state = 'active' AND pid <> pg_backend_pid()");
-      if (active.length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(active).toEqual([]);
+    expect(await activeQueries('%pg_sleep(30)%')).toEqual([]);
     await lax.close();
   });
 
