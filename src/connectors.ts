@@ -6,7 +6,6 @@ import { httpConnectorSchema } from './net/config.js';
 import { createGuardedFetch, type GuardedFetch } from './net/fetch.js';
 import type { Resolver } from './net/resolver.js';
 import { httpFetchTool } from './net/tool.js';
-import { createPostgres } from './postgres/connector.js';
 import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { ToolDefinition } from './tools.js';
 
@@ -52,6 +51,8 @@ export async function openConnectors(config: ResolvedConfig['connectors'], deps:
   try {
     if (config.filesystem !== undefined) tools.push(...(await createFilesystem(config.filesystem, deps.fsHooks)).tools());
     if (config.postgres !== undefined) {
+      // Loaded only when configured: hosts that never query a database do not load pg or the parser.
+      const { createPostgres } = await import('./postgres/connector.js');
       const postgres = await createPostgres(config.postgres, { warn, embedded: deps.embeddedPostgres });
       closers.push(() => postgres.close());
       tools.push(...postgres.tools());
