@@ -3,7 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { registerGatewayTools } from '../../src/adapters/mcp.js';
+import { registerGatewayTools } from '../../src/adapters/mcp/index.js';
 import { createGateway, defineTool } from '../../src/index.js';
 import { readAudit } from '../helpers/audit.js';
 import { tempDir } from '../helpers/temp-dir.js';

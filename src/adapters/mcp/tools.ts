@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Gateway } from '../gateway.js';
-import { isGatewayError } from '../errors.js';
+import type { Gateway } from '../../gateway.js';
+import { isGatewayError } from '../../errors.js';
 
 /** Options of {@link registerGatewayTools}. */
 export interface McpAdapterOptions {

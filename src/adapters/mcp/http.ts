@@ -1,0 +1,173 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Gateway } from '../../gateway.js';
+import { GatewayError } from '../../errors.js';
+import { createMemoryRateLimitStore } from '../../policy/rate-limit.js';
+import { parseIp } from '../../net/ip.js';
+import { registerGatewayTools } from './tools.js';
+
+/** Options of {@link serveMcpHttp}. */
+export interface McpHttpOptions {
+  /** Address to bind. Anything but loopback is warned about. @default '127.0.0.1' */
+  host?: string | undefined;
+  /** @default 0 (a free port) */
+  port?: number | undefined;
+  /**
+   * `Host` header values accepted (`name:port`). A page served elsewhere that rebinds its DNS to
+   * this machine sends its own host name and is refused. @default the bound address and localhost, with the port
+   */
+  allowedHosts?: readonly string[] | undefined;
+  /** `Origin` values accepted; requests without an Origin (not from a browser) pass. @default none */
+  allowedOrigins?: readonly string[] | undefined;
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  bearerToken?: string | undefined;
+  /** Requests per client address in any 60 s. @default 100 */
+  maxRequestsPerMinute?: number | undefined;
+  /** Largest request body, in bytes. @default 102400 */
+  maxBodyBytes?: number | undefined;
+  /** Origins answered with CORS headers; `*` is allowed with a warning. @default none (CORS off) */
+  corsOrigins?: readonly string[] | undefined;
+  /** Server name and version announced to clients. */
+  name?: string | undefined;
+  version?: string | undefined;
+  /** The actor recorded for calls. @default 'mcp-http' */
+  actor?: string | undefined;
+  warn?: ((message: string) => void) | undefined;
+}
+
+/** A running MCP HTTP endpoint. */
+export interface McpHttpServer extends AsyncDisposable {
+  /** `http://host:port/mcp`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+function refuse(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Reads a JSON body of at most `maxBytes`, or undefined after answering 413/400. */
+async function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    refuse(res, 413, `Request body over ${maxBytes} bytes.`);
+    req.resume();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      refuse(res, 413, `Request body over ${maxBytes} bytes.`);
+      req.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    refuse(res, 400, 'The body is not JSON.');
+    return undefined;
+  }
+}
+
+/**
+ * Serves the gateway's tools as MCP over HTTP (streamable HTTP, stateless), hardened as the
+ * payments security guide asks and beyond it: loopback by default, per-address sliding-window
+ * rate limit (forwarded-for headers ignored), security headers on every response, a body size
+ * limit, CORS off unless configured, a Host and Origin allowlist against DNS rebinding, and an
+ * optional bearer token.
+ *
+ * @throws GatewayError `CONFIG_INVALID` for a bad option.
+ */
+export async function serveMcpHttp(gw: Gateway, options: McpHttpOptions = {}): Promise<McpHttpServer> {
+  const warn = options.warn ?? ((message: string) => process.emitWarning(message, { code: 'PORTCULLIS_MCP' }));
+  const host = options.host ?? '127.0.0.1';
+  const address = parseIp(host);
+  if (address === undefined && host !== 'localhost') throw new GatewayError('CONFIG_INVALID', 'serveMcpHttp: host must be an IP address or localhost.');
+  if (address !== undefined && address.range() !== 'loopback') {
+    warn(`The MCP endpoint binds ${host}, not loopback: anything that can reach this address can call the tools. Put it behind TLS and keep the bearer token set.`);
+  }
+  if (options.corsOrigins?.includes('*') === true) warn('CORS allows every origin (*): any web page can call this endpoint from a browser.');
+  if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') warn('NODE_TLS_REJECT_UNAUTHORIZED=0 disables certificate checks for this process, which re-opens DNS rebinding over HTTPS.');
+  const limits = { maxCalls: options.maxRequestsPerMinute ?? 100, windowMs: 60_000 };
+  const rateLimits = createMemoryRateLimitStore({ maxKeys: 10_000 });
+  const maxBodyBytes = options.maxBodyBytes ?? 100 * 1024;
+
+  let allowedHosts: ReadonlySet<string> = new Set(options.allowedHosts ?? []);
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const corsOrigins = new Set(options.corsOrigins ?? []);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    // The socket's address, never X-Forwarded-For: there is no trusted proxy in front.
+    if (!rateLimits.tryHit(req.socket.remoteAddress ?? 'unknown', limits, Date.now())) return refuse(res, 429, 'Too many requests.');
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return refuse(res, 403, 'Host not allowed.');
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins.has(origin) && !corsOrigins.has(origin) && !corsOrigins.has('*')) return refuse(res, 403, 'Origin not allowed.');
+    if (origin !== undefined && (corsOrigins.has(origin) || corsOrigins.has('*'))) {
+      res.setHeader('access-control-allow-origin', corsOrigins.has('*') ? '*' : origin);
+      res.setHeader('vary', 'Origin');
+      res.setHeader('access-control-allow-headers', 'content-type, authorization, mcp-session-id, mcp-protocol-version');
+      res.setHeader('access-control-allow-methods', 'POST, GET, DELETE, OPTIONS');
+      if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    }
+    if (options.bearerToken !== undefined) {
+      const header = req.headers.authorization ?? '';
+      if (!header.startsWith('Bearer ') || !sameSecret(header.slice(7), options.bearerToken)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return refuse(res, 401, 'Missing or wrong bearer token.');
+      }
+    }
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') return refuse(res, 404, 'Not found: the endpoint is /mcp.');
+    if (req.method !== 'POST') return refuse(res, 405, 'Method not allowed (stateless endpoint: POST only).');
+    const body = await readBody(req, res, maxBodyBytes);
+    if (body === undefined) return;
+    // Stateless: a server and transport per request, so no session state can leak between clients.
+    const server = new McpServer({ name: options.name ?? 'portcullis', version: options.version ?? '0.1.0' });
+    registerGatewayTools(server, gw, { actor: options.actor ?? 'mcp-http' });
+    const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true } as ConstructorParameters<typeof StreamableHTTPServerTransport>[0]);
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  const http: Server = createServer((req, res) => {
+    handle(req, res).catch(() => refuse(res, 500, 'Internal error.'));
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const hostPart = address?.kind() === 'ipv6' ? `[${host}]` : host;
+  if (options.allowedHosts === undefined) allowedHosts = new Set([`${hostPart}:${port}`, `localhost:${port}`]);
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      http.closeAllConnections();
+      http.close(() => resolve());
+    });
+  return { url: `http://${hostPart}:${port}/mcp`, close, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,7 @@
+/**
+ * MCP: the gateway's tools on an MCP server you own, or on a hardened HTTP endpoint.
+ *
+ * @packageDocumentation
+ */
+export { registerGatewayTools, type McpAdapterOptions } from './tools.js';
+export { serveMcpHttp, type McpHttpOptions, type McpHttpServer } from './http.js';
