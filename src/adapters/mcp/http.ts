@@ -145,7 +145,7 @@ export async function serveMcpHttp(gw: Gateway, options: McpHttpOptions = {}): P
     // Stateless: a server and transport per request, so no session state can leak between clients.
     const server = new McpServer({ name: options.name ?? 'portcullis', version: options.version ?? '0.1.0' });
     registerGatewayTools(server, gw, { actor: options.actor ?? 'mcp-http' });
-    const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true } as ConstructorParameters<typeof StreamableHTTPServerTransport>[0]);
+    const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
     res.on('close', () => {
       void transport.close();
       void server.close();
