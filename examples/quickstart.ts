@@ -1,6 +1,6 @@
 // The quick-start demo (`npm run demo`): runs offline on embedded defaults and shows the
 // pipeline at work: validate → default-deny policy → execute within limits → audit, and the
-// filesystem and network guards.
+// filesystem, network, SQL and payment guards.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { z } from 'zod';
 import { createGateway, defineTool, isGatewayError, verifyAuditLog } from '../src/index.js';
+import { startL402Server } from '../test/helpers/l402-server.js';
+import { fakeLightning } from '../test/helpers/lightning.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-demo-'));
 const auditFile = join(dir, 'audit.jsonl');
@@ -28,24 +30,37 @@ await database.exec(`CREATE TABLE orders (id int PRIMARY KEY, customer text, tot
 const api = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"weather":"sunny"}'));
 await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
 const apiPort = (api.address() as AddressInfo).port;
-const zone: Record<string, string> = { 'api.demo.test': '127.0.0.1', 'metadata.demo.test': '169.254.169.254', 'intranet.demo.test': '10.1.2.3' };
+const zone: Record<string, string> = {
+  'api.demo.test': '127.0.0.1',
+  'paid.demo.test': '127.0.0.1',
+  'metadata.demo.test': '169.254.169.254',
+  'intranet.demo.test': '10.1.2.3',
+};
+
+// Two paid APIs (HTTP 402, L402 with real macaroons and signed invoices) and a demo wallet
+// on a simulated Lightning network: the one part of the demo that is not real.
+const lightning = fakeLightning();
+const cheapApi = await startL402Server(lightning, { amountMsat: 21_000 });
+const priceyApi = await startL402Server(lightning, { amountMsat: 5_000_000 });
 
 const gw = await createGateway(
   {
     policy: {
       defaultDeny: true,
-      allowTools: ['demo.*', 'http.fetch', 'fs.*', 'db.*'],
+      allowTools: ['demo.*', 'http.fetch', 'fs.*', 'db.*', 'pay.fetch'],
       denyTools: ['demo.shutdown'],
       perTool: { 'demo.slow': { timeoutMs: 200 } },
     },
     audit: { file: auditFile },
+    // At most 100 sats per payment without a person's approval, 500 sats a minute.
+    payments: { maxAutoPaySats: 100, maxSpendPerMinuteSats: 500 },
     connectors: {
       filesystem: { allowedPaths: [join(dir, 'data')], deniedPaths: [join(dir, 'data/secrets')] },
       // An in-process PostgreSQL (PGlite) seeded below; point connectionString at a real server instead.
       postgres: { embedded: true },
       http: {
         allowedDomains: ['*.demo.test'],
-        allowedPorts: [apiPort],
+        allowedPorts: [apiPort, cheapApi.port, priceyApi.port],
         // Loopback is reachable only because it is listed; the other private answers are not.
         allowNetworks: ['127.0.0.1/32'],
       },
@@ -53,6 +68,7 @@ const gw = await createGateway(
   },
   {
     embeddedPostgres: database,
+    wallet: lightning.wallet({ feeMsat: 1000 }),
     resolver: (host) => {
       const address = zone[host];
       return address === undefined ? Promise.reject(new Error('ENOTFOUND')) : Promise.resolve([{ address, family: 4 }]);
@@ -116,10 +132,16 @@ await attempt('http.fetch', { url: `http://metadata.demo.test:${apiPort}/latest/
 await attempt('http.fetch', { url: `http://intranet.demo.test:${apiPort}/` }); // SSRF_BLOCKED
 await attempt('http.fetch', { url: 'http://0x7f.1/admin' }); // DOMAIN_NOT_ALLOWED: a bare IP must be listed
 await attempt('http.fetch', { url: `http://api.demo.test:${apiPort}/`, headers: { authorization: 'Bearer stolen' } }); // VALIDATION_FAILED
+await attempt('pay.fetch', { url: `http://paid.demo.test:${cheapApi.port}/v1/forecast` }); // pays 21 sats, then retries
+await attempt('pay.fetch', { url: `http://paid.demo.test:${cheapApi.port}/v1/history` }); // reuses the credential: no payment
+await attempt('pay.fetch', { url: `http://paid.demo.test:${priceyApi.port}/v1/premium` }); // APPROVAL_REQUIRED: 5000 sats
+console.log(`\nPayments made: ${lightning.payments}; spent in the last minute: ${gw.spend.spentLastMinuteMsat() / 1000} sats (fees included)`);
 
 await gw.close();
 await database.close();
 api.close();
+await cheapApi.close();
+await priceyApi.close();
 
 const verdict = await verifyAuditLog(auditFile);
 console.log(`\nAudit log ${auditFile}:`);
