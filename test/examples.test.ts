@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { describe, expect, it } from 'vitest';
+import { readAudit } from './helpers/audit.js';
+import { tempDir } from './helpers/temp-dir.js';
+
+const run = promisify(execFile);
+
+describe('examples', () => {
+  it('mcp-server.ts serves the file tools over stdio to a real MCP client', async () => {
+    await using dir = await tempDir();
+    await writeFile(dir.join('hello.txt'), 'from the data dir');
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: ['--import', 'tsx', 'examples/mcp-server.ts'],
+      cwd: process.cwd(),
+      env: { ...(process.env as Record<string, string>), DATA_DIR: dir.path, AUDIT_FILE: dir.join('audit.jsonl') },
+      stderr: 'ignore',
+    });
+    const client = new Client({ name: 'example-test', version: '1.0.0' });
+    await client.connect(transport);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['fs.listDir', 'fs.readFile', 'fs.stat']);
+    expect(await client.callTool({ name: 'fs.readFile', arguments: { path: 'hello.txt' } })).toMatchObject({ structuredContent: { content: 'from the data dir' } });
+    expect(await client.callTool({ name: 'fs.readFile', arguments: { path: '../../etc/passwd' } })).toMatchObject({ isError: true });
+    await client.close();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the server flushes its audit log as it exits
+    expect((await readAudit(dir.join('audit.jsonl'))).map((r) => r.decision)).toEqual(['allow', 'deny']);
+  });
+
+  it.each(['paid-api-script', 'ai-sdk-agent', 'langchain-agent'])('%s.ts runs offline', async (name) => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${name}.ts`], { env: { ...process.env, NWC_URI_FILE: '' }, timeout: 30_000 });
+    expect(stdout.length).toBeGreaterThan(0);
+    expect(stdout).not.toMatch(/Error/);
+  });
+});
