@@ -7,6 +7,7 @@ export {
   createSpendTracker,
   isSpendRefusal,
   MSAT_PER_SAT,
+  type LedgerReservation,
   type Reservation,
   type SpendRefusal,
   type SpendLedger,

@@ -9,7 +9,7 @@ import { decodeInvoice, type Invoice, type Network } from './bolt11.js';
 import { parseChallenges } from './challenges.js';
 import { authorization, CredentialCache, scopeOf, type L402Credential } from './credentials.js';
 import { readMacaroon } from './macaroon.js';
-import { isSpendRefusal, MSAT_PER_SAT, type Reservation, type SpendLedger } from './spend-tracker.js';
+import { isSpendRefusal, MSAT_PER_SAT, type LedgerReservation, type SpendLedger } from './spend-tracker.js';
 import type { Wallet } from './wallet.js';
 
 /** What a person sees when asked to approve a payment above `maxAutoPaySats`. */
@@ -109,7 +109,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const paymentTimeoutMs = options.paymentTimeoutMs ?? 60_000;
   const cache = new CredentialCache(options.store, now);
   const inFlight = new Map<string, Promise<L402Credential>>();
-  const reservations = new Map<string, Reservation>();
+  const reservations = new Map<string, LedgerReservation>();
   const emit = (event: PaymentEvent): void => options.onEvent?.(event);
 
   function refuse(code: ConstructorParameters<typeof GatewayError>[0], message: string, origin: string, data: Record<string, unknown> = {}): GatewayError {
@@ -162,7 +162,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     }
   }
 
-  async function reserve(offer: Offer, origin: string, actor: string | undefined): Promise<Reservation> {
+  async function reserve(offer: Offer, origin: string, actor: string | undefined): Promise<LedgerReservation> {
     const amountMsat = offer.invoice.amountMsat ?? 0;
     let result = await options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor });
     if (isSpendRefusal(result) && result.code === 'APPROVAL_REQUIRED' && options.approve !== undefined) {
@@ -194,7 +194,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     } catch (error) {
       if (isGatewayError(error) && error.code === 'PAYMENT_FAILED') {
         // The wallet knows nothing was paid: give the budget back and forget the pending record.
-        reservation.release();
+        await reservation.release();
         reservations.delete(paymentHash);
         await options.store?.delete(pendingId);
         emit({ outcome: 'failed', origin, code: 'PAYMENT_FAILED', amountMsat: offer.invoice.amountMsat, paymentHash });
@@ -209,7 +209,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     } finally {
       clearTimeout(timer);
     }
-    reservation.settle(feesPaidMsat);
+    await reservation.settle(feesPaidMsat);
     reservations.delete(paymentHash);
     const credential = await credentialFrom(offer, preimage, origin);
     await cache.save(url, credential);
@@ -283,7 +283,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
         throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The outcome of the payment is still unknown; the budget stays reserved.', { data: { origin: url.origin, pending: { id, paymentHash } } });
       }
       const credential = await credentialFrom({ scheme: record.scheme === 'LSAT' ? 'LSAT' : 'L402', token: String(record.token), invoice: { paymentHash } }, proof, url.origin);
-      reservations.get(paymentHash)?.settle(maxFeeMsat);
+      await reservations.get(paymentHash)?.settle(maxFeeMsat);
       reservations.delete(paymentHash);
       await cache.save(url, credential);
       await options.store?.delete(id);

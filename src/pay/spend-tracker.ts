@@ -33,17 +33,26 @@ export interface SpendRequest {
   approved?: boolean | undefined;
 }
 
-/** A reservation: money counted as spent until it is released. */
-export interface Reservation {
+/**
+ * A reservation in any ledger: money counted as spent until it is released. A shared ledger
+ * settles and releases asynchronously.
+ */
+export interface LedgerReservation {
   readonly amountMsat: number;
   readonly feeReserveMsat: number;
-  /** The payment went through: keep the amount and the fee actually paid (at most the reserve). */
-  settle(actualFeeMsat: number): void;
+  /** The payment went through: keep the amount and the fee actually paid. */
+  settle(actualFeeMsat: number): void | Promise<void>;
   /** The payment certainly did not happen: give the whole reservation back. */
+  release(): void | Promise<void>;
+}
+
+/** A reservation of the in-memory tracker: settled and released at once. */
+export interface Reservation extends LedgerReservation {
+  settle(actualFeeMsat: number): void;
   release(): void;
 }
 
-/** The refusal of {@link SpendTracker.tryReserve}, as data. */
+/** The refusal of `tryReserve`, as data. */
 export interface SpendRefusal {
   code: 'SPEND_LIMIT_EXCEEDED' | 'APPROVAL_REQUIRED';
   reason: string;
@@ -57,11 +66,12 @@ export interface SpendRefusal {
  * with a promise, and its reservations may settle and release asynchronously.
  */
 export interface SpendLedger {
-  tryReserve(request: SpendRequest): Reservation | SpendRefusal | Promise<Reservation | SpendRefusal>;
+  tryReserve(request: SpendRequest): LedgerReservation | SpendRefusal | Promise<LedgerReservation | SpendRefusal>;
 }
 
 /** The spend tracker (`gw.spend`). */
 export interface SpendTracker extends SpendLedger {
+  tryReserve(request: SpendRequest): Reservation | SpendRefusal;
   /**
    * Checks every budget and records the spend in one step (no check-then-record race), or
    * refuses. O(1) amortised, whatever is in the window.
@@ -87,8 +97,8 @@ const SATS_OPTIONS = [
   'maxSpendPerDaySats',
 ] as const satisfies readonly (keyof SpendTrackerOptions)[];
 
-/** True for a refusal of {@link SpendTracker.tryReserve}. */
-export function isSpendRefusal(value: Reservation | SpendRefusal): value is SpendRefusal {
+/** True for a refusal of `tryReserve`. */
+export function isSpendRefusal(value: LedgerReservation | SpendRefusal): value is SpendRefusal {
   return 'code' in value;
 }
 

@@ -1,0 +1,6 @@
+/**
+ * Shared state on PostgreSQL, for fleets of agent processes: one spend budget for all.
+ *
+ * @packageDocumentation
+ */
+export { postgresSpendLedger, type PostgresSpendLedger, type PostgresSpendLedgerOptions } from './spend-ledger.js';

@@ -1,0 +1,159 @@
+import type pg from 'pg';
+import { GatewayError } from '../errors.js';
+import { MSAT_PER_SAT, type LedgerReservation, type SpendLedger, type SpendRefusal, type SpendRequest } from '../pay/spend-tracker.js';
+
+/** Options of {@link postgresSpendLedger}; limits in sats, as for the in-memory tracker. */
+export interface PostgresSpendLedgerOptions {
+  pool: pg.Pool;
+  /** Schema of the tables, created on first use. @default 'portcullis' */
+  schema?: string | undefined;
+  /** Whose budget this is: every process with the same owner shares one budget. @default 'default' */
+  owner?: string | undefined;
+  maxAutoPaySats?: number | undefined;
+  maxSpendPerMinuteSats?: number | undefined;
+  maxSpendPerOriginPerMinuteSats?: number | undefined;
+  maxSpendPerActorPerMinuteSats?: number | undefined;
+  maxSpendPerDaySats?: number | undefined;
+}
+
+/** The shared ledger, usable as the payer's `spend`. */
+export interface PostgresSpendLedger extends SpendLedger {
+  tryReserve(request: SpendRequest): Promise<LedgerReservation | SpendRefusal>;
+  /** Spent by every process of this owner in the rolling minute (fees included), in msat. */
+  spentLastMinuteMsat(): Promise<number>;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const SCHEMA_VERSION = 1;
+
+/** Creates the tables once, under an advisory lock so that racing processes do not collide. */
+async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('portcullis-migrate'))");
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_version (component text PRIMARY KEY, version int NOT NULL)`);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${schema}.spend_entries (
+        id bigserial PRIMARY KEY,
+        owner text NOT NULL,
+        origin text,
+        actor text,
+        amount_msat bigint NOT NULL CHECK (amount_msat > 0),
+        fee_reserve_msat bigint NOT NULL CHECK (fee_reserve_msat >= 0),
+        fee_msat bigint,
+        state text NOT NULL CHECK (state IN ('reserved', 'settled', 'released')),
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        closed_at timestamptz
+      )`);
+    await client.query(`CREATE INDEX IF NOT EXISTS spend_entries_owner_time ON ${schema}.spend_entries (owner, created_at)`);
+    await client.query(
+      `INSERT INTO ${schema}.schema_version VALUES ('spend', $1) ON CONFLICT (component) DO UPDATE SET version = GREATEST(${schema}.schema_version.version, EXCLUDED.version)`,
+      [SCHEMA_VERSION],
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * A spend ledger in PostgreSQL shared by every process and machine with the same `owner`: one
+ * budget for a fleet. A reservation is one short transaction that takes the owner's advisory
+ * lock, sums the rolling windows and inserts, so concurrent processes never both pass a check
+ * that only one of them fits. Time is the database's clock, the same for every machine.
+ *
+ * The rule for a process that dies mid-payment: its reservation stays `reserved` and keeps
+ * counting in every window it was made in, like a settled one (a payment whose outcome is
+ * unknown must not free budget). It leaves the budgets as the windows roll past it; settle or
+ * release it by hand only when the payment's outcome is known.
+ *
+ * @throws GatewayError `CONFIG_INVALID` for a bad schema name or limit.
+ */
+export async function postgresSpendLedger(options: PostgresSpendLedgerOptions): Promise<PostgresSpendLedger> {
+  const schema = options.schema ?? 'portcullis';
+  if (!IDENTIFIER.test(schema)) throw new GatewayError('CONFIG_INVALID', 'The shared-state schema must be a lower-case SQL identifier.');
+  const msat = (sats: number | undefined): number | null => (sats === undefined ? null : sats * MSAT_PER_SAT);
+  const owner = options.owner ?? 'default';
+  const maxAutoPayMsat = msat(options.maxAutoPaySats ?? 1000) ?? 0;
+  const limits = {
+    minute: msat(options.maxSpendPerMinuteSats ?? 10_000),
+    origin: msat(options.maxSpendPerOriginPerMinuteSats),
+    actor: msat(options.maxSpendPerActorPerMinuteSats),
+    day: msat(options.maxSpendPerDaySats),
+  };
+  await migrate(options.pool, schema);
+  const table = `${schema}.spend_entries`;
+  // Counted: everything not released, at its reserve until settled and at its real fee after.
+  const cost = 'amount_msat + coalesce(fee_msat, fee_reserve_msat)';
+  const sums = `
+    SELECT
+      coalesce(sum(${cost}) FILTER (WHERE created_at > clock_timestamp() - interval '60 seconds'), 0)::bigint AS minute,
+      coalesce(sum(${cost}) FILTER (WHERE created_at > clock_timestamp() - interval '60 seconds' AND origin = $2), 0)::bigint AS origin,
+      coalesce(sum(${cost}) FILTER (WHERE created_at > clock_timestamp() - interval '60 seconds' AND actor = $3), 0)::bigint AS actor,
+      coalesce(sum(${cost}), 0)::bigint AS day
+    FROM ${table}
+    WHERE owner = $1 AND state <> 'released' AND created_at > clock_timestamp() - interval '1 day'`;
+
+  function refuse(limit: string, reason: string): SpendRefusal {
+    return { code: 'SPEND_LIMIT_EXCEEDED', reason, limit };
+  }
+
+  return {
+    async tryReserve(request) {
+      const { amountMsat, feeReserveMsat } = request;
+      if (!Number.isSafeInteger(amountMsat) || amountMsat <= 0 || !Number.isSafeInteger(feeReserveMsat) || feeReserveMsat < 0) {
+        throw new GatewayError('VALIDATION_FAILED', 'amountMsat must be a positive whole number and feeReserveMsat a whole number, 0 or more.');
+      }
+      if (amountMsat > maxAutoPayMsat && request.approved !== true) {
+        return { code: 'APPROVAL_REQUIRED', reason: `${amountMsat} msat is over maxAutoPaySats (${maxAutoPayMsat} msat) and needs approval`, limit: 'maxAutoPaySats' };
+      }
+      const total = amountMsat + feeReserveMsat;
+      const client = await options.pool.connect();
+      try {
+        await client.query('BEGIN');
+        // One owner's reservations take turns; other owners are not held up.
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`portcullis-spend:${owner}`]);
+        const { rows } = await client.query<{ minute: string; origin: string; actor: string; day: string }>(sums, [owner, request.origin ?? null, request.actor ?? null]);
+        const spent = rows[0] ?? { minute: '0', origin: '0', actor: '0', day: '0' };
+        let refusal: SpendRefusal | undefined;
+        if (limits.minute !== null && Number(spent.minute) + total > limits.minute) refusal = refuse('maxSpendPerMinuteSats', `${total} msat would pass the shared budget of ${limits.minute} msat per minute`);
+        else if (limits.origin !== null && request.origin !== undefined && Number(spent.origin) + total > limits.origin) refusal = refuse('maxSpendPerOriginPerMinuteSats', `${total} msat would pass the budget for this origin`);
+        else if (limits.actor !== null && request.actor !== undefined && Number(spent.actor) + total > limits.actor) refusal = refuse('maxSpendPerActorPerMinuteSats', `${total} msat would pass the budget for this actor`);
+        else if (limits.day !== null && Number(spent.day) + total > limits.day) refusal = refuse('maxSpendPerDaySats', `${total} msat would pass the budget of ${limits.day} msat per day`);
+        if (refusal !== undefined) {
+          await client.query('ROLLBACK');
+          return refusal;
+        }
+        const inserted = await client.query<{ id: string }>(
+          `INSERT INTO ${table} (owner, origin, actor, amount_msat, fee_reserve_msat, state) VALUES ($1, $2, $3, $4, $5, 'reserved') RETURNING id`,
+          [owner, request.origin ?? null, request.actor ?? null, amountMsat, feeReserveMsat],
+        );
+        await client.query('COMMIT');
+        const id = inserted.rows[0]?.id;
+        const close = async (state: 'settled' | 'released', feeMsat: number | null): Promise<void> => {
+          await options.pool.query(`UPDATE ${table} SET state = $2, fee_msat = $3, closed_at = clock_timestamp() WHERE id = $1 AND state = 'reserved'`, [id, state, feeMsat]);
+        };
+        return {
+          amountMsat,
+          feeReserveMsat,
+          settle: (actualFeeMsat) => close('settled', Number.isSafeInteger(actualFeeMsat) && actualFeeMsat >= 0 ? actualFeeMsat : feeReserveMsat),
+          release: () => close('released', null),
+        };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new GatewayError('UPSTREAM_ERROR', 'The shared spend ledger could not be reached; no payment was made.', { cause: error });
+      } finally {
+        client.release();
+      }
+    },
+    async spentLastMinuteMsat() {
+      const { rows } = await options.pool.query<{ minute: string }>(sums, [owner, null, null]);
+      return Number(rows[0]?.minute ?? 0);
+    },
+  };
+}
