@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export { postgresSpendLedger, type PostgresSpendLedger, type PostgresSpendLedgerOptions } from './spend-ledger.js';
+export { postgresAuditSink, verifyPostgresAudit, type PostgresAuditSinkOptions } from './audit-sink.js';
