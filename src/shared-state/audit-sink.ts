@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { chainLine } from '../audit/chain.js';
 import type { AuditRecord, AuditSink, ChainedAuditRecord, ChainHead } from '../audit/record.js';
 import { verifyAuditRecords, type AuditVerification, type VerifyAuditOptions } from '../audit/verify.js';
-import { GatewayError } from '../errors.js';
+import { checkSchema, migrate } from './migrate.js';
 
 /** Options of {@link postgresAuditSink}. */
 export interface PostgresAuditSinkOptions {
@@ -11,40 +11,6 @@ export interface PostgresAuditSinkOptions {
   schema?: string | undefined;
   /** The chain written to; processes sharing a stream extend one chain. @default 'default' */
   stream?: string | undefined;
-}
-
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
-function checkSchema(schema: string): string {
-  if (!IDENTIFIER.test(schema)) throw new GatewayError('CONFIG_INVALID', 'The shared-state schema must be a lower-case SQL identifier.');
-  return schema;
-}
-
-async function migrate(pool: pg.Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('portcullis-migrate'))");
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_version (component text PRIMARY KEY, version int NOT NULL)`);
-    // (stream, seq) is the primary key: two writers can never both append record N, so the
-    // chain cannot fork silently.
-    await client.query(`
-      CREATE TABLE IF NOT EXISTS ${schema}.audit_records (
-        stream text NOT NULL,
-        seq bigint NOT NULL,
-        line text NOT NULL,
-        hash text NOT NULL,
-        PRIMARY KEY (stream, seq)
-      )`);
-    await client.query(`INSERT INTO ${schema}.schema_version VALUES ('audit', 1) ON CONFLICT (component) DO NOTHING`);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 /**
@@ -60,14 +26,19 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
  * ```
  */
 export function postgresAuditSink(options: PostgresAuditSinkOptions): AuditSink & { head(): ChainHead | undefined } {
-  const schema = checkSchema(options.schema ?? 'portcullis');
+  const schema = checkSchema(options.schema);
   const stream = options.stream ?? 'default';
   const table = `${schema}.audit_records`;
   let head: ChainHead | undefined;
   return {
     name: `postgres:${schema}.audit_records/${stream}`,
     head: () => head,
-    open: () => migrate(options.pool, schema),
+    // (stream, seq) is the primary key: two writers can never both append record N, so the
+    // chain cannot fork silently.
+    open: () =>
+      migrate(options.pool, schema, 'audit', 1, [
+        `CREATE TABLE IF NOT EXISTS ${table} (stream text NOT NULL, seq bigint NOT NULL, line text NOT NULL, hash text NOT NULL, PRIMARY KEY (stream, seq))`,
+      ]),
     async write(records: readonly AuditRecord[]) {
       const client = await options.pool.connect();
       try {
@@ -103,7 +74,7 @@ export function postgresAuditSink(options: PostgresAuditSinkOptions): AuditSink 
  * Detects an edited, deleted, inserted or reordered row; with `expectedHead`, a cut-off tail.
  */
 export async function verifyPostgresAudit(options: PostgresAuditSinkOptions & VerifyAuditOptions): Promise<AuditVerification> {
-  const schema = checkSchema(options.schema ?? 'portcullis');
+  const schema = checkSchema(options.schema);
   const stream = options.stream ?? 'default';
   const { rows } = await options.pool.query<{ seq: string; line: string }>(`SELECT seq, line FROM ${schema}.audit_records WHERE stream = $1 ORDER BY seq`, [stream]);
   // A row's position must match its seq: a deleted row leaves a gap the chain check reports.

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { GatewayError } from '../errors.js';
+import { checkSchema, migrate } from './migrate.js';
 import { MSAT_PER_SAT, type LedgerReservation, type SpendLedger, type SpendRefusal, type SpendRequest } from '../pay/spend-tracker.js';
 
 /** Options of {@link postgresSpendLedger}; limits in sats, as for the in-memory tracker. */
@@ -23,43 +24,6 @@ export interface PostgresSpendLedger extends SpendLedger {
   spentLastMinuteMsat(): Promise<number>;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-const SCHEMA_VERSION = 1;
-
-/** Creates the tables once, under an advisory lock so that racing processes do not collide. */
-async function migrate(pool: pg.Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('portcullis-migrate'))");
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_version (component text PRIMARY KEY, version int NOT NULL)`);
-    await client.query(`
-      CREATE TABLE IF NOT EXISTS ${schema}.spend_entries (
-        id bigserial PRIMARY KEY,
-        owner text NOT NULL,
-        origin text,
-        actor text,
-        amount_msat bigint NOT NULL CHECK (amount_msat > 0),
-        fee_reserve_msat bigint NOT NULL CHECK (fee_reserve_msat >= 0),
-        fee_msat bigint,
-        state text NOT NULL CHECK (state IN ('reserved', 'settled', 'released')),
-        created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-        closed_at timestamptz
-      )`);
-    await client.query(`CREATE INDEX IF NOT EXISTS spend_entries_owner_time ON ${schema}.spend_entries (owner, created_at)`);
-    await client.query(
-      `INSERT INTO ${schema}.schema_version VALUES ('spend', $1) ON CONFLICT (component) DO UPDATE SET version = GREATEST(${schema}.schema_version.version, EXCLUDED.version)`,
-      [SCHEMA_VERSION],
-    );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * A spend ledger in PostgreSQL shared by every process and machine with the same `owner`: one
@@ -75,8 +39,7 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
  * @throws GatewayError `CONFIG_INVALID` for a bad schema name or limit.
  */
 export async function postgresSpendLedger(options: PostgresSpendLedgerOptions): Promise<PostgresSpendLedger> {
-  const schema = options.schema ?? 'portcullis';
-  if (!IDENTIFIER.test(schema)) throw new GatewayError('CONFIG_INVALID', 'The shared-state schema must be a lower-case SQL identifier.');
+  const schema = checkSchema(options.schema);
   const msat = (sats: number | undefined): number | null => (sats === undefined ? null : sats * MSAT_PER_SAT);
   const owner = options.owner ?? 'default';
   const maxAutoPayMsat = msat(options.maxAutoPaySats ?? 1000) ?? 0;
@@ -86,8 +49,22 @@ export async function postgresSpendLedger(options: PostgresSpendLedgerOptions): 
     actor: msat(options.maxSpendPerActorPerMinuteSats),
     day: msat(options.maxSpendPerDaySats),
   };
-  await migrate(options.pool, schema);
   const table = `${schema}.spend_entries`;
+  await migrate(options.pool, schema, 'spend', 1, [
+    `CREATE TABLE IF NOT EXISTS ${table} (
+      id bigserial PRIMARY KEY,
+      owner text NOT NULL,
+      origin text,
+      actor text,
+      amount_msat bigint NOT NULL CHECK (amount_msat > 0),
+      fee_reserve_msat bigint NOT NULL CHECK (fee_reserve_msat >= 0),
+      fee_msat bigint,
+      state text NOT NULL CHECK (state IN ('reserved', 'settled', 'released')),
+      created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+      closed_at timestamptz
+    )`,
+    `CREATE INDEX IF NOT EXISTS spend_entries_owner_time ON ${table} (owner, created_at)`,
+  ]);
   // Counted: everything not released, at its reserve until settled and at its real fee after.
   const cost = 'amount_msat + coalesce(fee_msat, fee_reserve_msat)';
   const sums = `
