@@ -1,4 +1,4 @@
-import type { CredentialStore, StoredRecord } from '../store/credential-store.js';
+import type { CredentialBackend, StoredRecord } from '../store/credential-store.js';
 
 /** A paid L402 credential, as sent back: `Authorization: <scheme> <token>:<preimage>`. */
 export interface L402Credential {
@@ -28,19 +28,22 @@ export function scopeOf(url: URL): { scope: string; originWide: string } {
  */
 export class CredentialCache {
   readonly #memory = new Map<string, L402Credential>();
-  readonly #store: CredentialStore | undefined;
+  readonly #store: CredentialBackend | undefined;
   readonly #now: () => number;
 
-  constructor(store: CredentialStore | undefined, now: () => number) {
+  constructor(store: CredentialBackend | undefined, now: () => number) {
     this.#store = store;
     this.#now = now;
   }
 
-  /** The credential for `url`: its scope's, else the origin-wide one; expired ones are dropped. */
-  async find(url: URL): Promise<{ key: string; credential: L402Credential } | undefined> {
+  /**
+   * The credential for `url`: its scope's, else the origin-wide one; expired ones are dropped.
+   * With `fresh`, the store is asked even when memory has nothing (another process may have paid).
+   */
+  async find(url: URL, fresh = false): Promise<{ key: string; credential: L402Credential } | undefined> {
     const { scope, originWide } = scopeOf(url);
     for (const key of scope === originWide ? [scope] : [scope, originWide]) {
-      const credential = this.#memory.get(key) ?? (await this.#load(key));
+      const credential = (fresh ? undefined : this.#memory.get(key)) ?? (await this.#load(key));
       if (credential === undefined) continue;
       if (credential.expiresAtMs !== undefined && credential.expiresAtMs <= this.#now()) {
         await this.evict(key);

@@ -3,7 +3,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { Headers } from 'undici';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GuardedFetch, GuardedRequestInit } from '../net/fetch.js';
-import type { CredentialStore } from '../store/credential-store.js';
+import type { CredentialBackend } from '../store/credential-store.js';
 import { checkToken, normalisePreimage } from '../store/validate.js';
 import { decodeInvoice, type Invoice, type Network } from './bolt11.js';
 import { parseChallenges } from './challenges.js';
@@ -27,7 +27,7 @@ export interface L402PayerOptions {
   spend: SpendLedger;
   wallet: Wallet;
   /** Paid credentials and pending payments survive restarts here. @default memory only */
-  store?: CredentialStore | undefined;
+  store?: CredentialBackend | undefined;
   /** The network invoices must be for. @default 'bitcoin' */
   network?: Network | undefined;
   /** Routing fee reserved per payment, in sats. @default 10 */
@@ -302,11 +302,12 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     // Single flight: concurrent requests to one unpaid scope share one payment.
     let paying = inFlight.get(scope);
     if (paying === undefined) {
-      // A request that got its 402 before another one's payment finished finds that credential here.
-      paying = cache
-        .find(url)
-        .then((found) => found?.credential ?? pay(offer, url, callOptions))
-        .finally(() => inFlight.delete(scope));
+      // A request that got its 402 before another one's payment finished finds that credential
+      // here. With a shared store, the scope is locked across processes too, and the store is
+      // asked afresh once the lock is held: another process may have paid meanwhile.
+      const once = async (): Promise<L402Credential> => (await cache.find(url, options.store?.withLock !== undefined))?.credential ?? pay(offer, url, callOptions);
+      const store = options.store;
+      paying = (store?.withLock === undefined ? once() : store.withLock(`l402:${scope}`, once)).finally(() => inFlight.delete(scope));
       inFlight.set(scope, paying);
     }
     const credential = await paying;

@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gcm } from '@noble/ciphers/aes.js';
 import { GatewayError } from '../errors.js';
 import { isInside } from '../fs/roots.js';
 import { coalesced } from '../util/coalesced.js';
 import { keyFile, keychainKey, type KeyProvider } from './keys.js';
+import { seal, unseal } from './seal.js';
 
 /** One stored credential: flat, secret-bearing fields are plain strings. */
 export type StoredRecord = Readonly<Record<string, string | number | boolean | null>>;
@@ -26,8 +26,20 @@ export interface CredentialStoreOptions {
   warn?: ((message: string) => void) | undefined;
 }
 
+/** Where paid credentials and pending payments are kept: the file store or a shared one. */
+export interface CredentialBackend {
+  put(id: string, record: StoredRecord): Promise<void>;
+  get(id: string): Promise<StoredRecord | undefined>;
+  delete(id: string): Promise<void>;
+  /**
+   * Runs `work` while holding a lock on `key` shared by every process using this backend, so
+   * that only one of them pays for a scope at a time. Absent on single-process backends.
+   */
+  withLock?<T>(key: string, work: () => Promise<T>): Promise<T>;
+}
+
 /** The encrypted credential store (`gw.credentials`). */
-export interface CredentialStore {
+export interface CredentialStore extends CredentialBackend {
   /** Encrypts and stores `record` under `id`, durably (fsync of file and directory) and atomically. */
   put(id: string, record: StoredRecord): Promise<void>;
   /**
@@ -40,8 +52,6 @@ export interface CredentialStore {
   readonly dir: string;
 }
 
-const MAGIC = Buffer.from('PCS1');
-const IV_BYTES = 12;
 const ID = /^[\x21-\x7e]{1,512}$/;
 
 /** File name of a record: a hash, so ids (origins, paths) never become paths. */
@@ -80,28 +90,8 @@ export async function createCredentialStore(options: CredentialStoreOptions): Pr
     if (typeof id !== 'string' || !ID.test(id)) throw new GatewayError('VALIDATION_FAILED', 'A credential id is 1-512 printable ASCII characters.');
   }
 
-  function encrypt(id: string, record: StoredRecord): Buffer {
-    const iv = randomBytes(IV_BYTES);
-    const sealed = gcm(key, iv, Buffer.from(id, 'utf8')).encrypt(Buffer.from(JSON.stringify(record), 'utf8'));
-    return Buffer.concat([MAGIC, iv, sealed]);
-  }
-
-  function decrypt(id: string, bytes: Buffer): StoredRecord {
-    if (bytes.length < MAGIC.length + IV_BYTES + 16 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw new GatewayError('DECRYPT_FAILED', 'A stored credential is not in the store format; the file was kept as it is.', { data: { id } });
-    }
-    try {
-      const iv = bytes.subarray(MAGIC.length, MAGIC.length + IV_BYTES);
-      const plain = gcm(key, iv, Buffer.from(id, 'utf8')).decrypt(bytes.subarray(MAGIC.length + IV_BYTES));
-      return JSON.parse(Buffer.from(plain).toString('utf8')) as StoredRecord;
-    } catch (error) {
-      // Wrong key, a tampered file, or one copied from another record: never silently empty.
-      throw new GatewayError('DECRYPT_FAILED', 'A stored credential could not be decrypted (wrong key or tampered file); the file was kept as it is.', {
-        cause: error,
-        data: { id },
-      });
-    }
-  }
+  const encrypt = (id: string, record: StoredRecord): Buffer => seal(key, id, record);
+  const decrypt = (id: string, bytes: Buffer): StoredRecord => unseal(key, id, bytes, 'the file');
 
   // The directory fsync makes renames durable; writers that land while one runs share the next
   // (group commit), so many concurrent writes cost few directory syncs.

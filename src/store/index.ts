@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { createCredentialStore, type CredentialStore, type CredentialStoreOptions, type StoredRecord } from './credential-store.js';
+export { createCredentialStore, type CredentialBackend, type CredentialStore, type CredentialStoreOptions, type StoredRecord } from './credential-store.js';
 export { injectedKey, keyFile, keychainKey, type KeyProvider } from './keys.js';
 export { checkToken, normalisePreimage } from './validate.js';
 export { migrateLegacyFile } from './legacy.js';
