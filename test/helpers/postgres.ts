@@ -11,6 +11,8 @@ export interface TestPostgres {
   /** Superuser connection string (fixtures, inspection). */
   adminUrl: string;
   port: number;
+  /** Stops the server (fast shutdown) and starts it again on the same port and data. */
+  restart(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,19 +90,31 @@ export async function startPostgres(): Promise<TestPostgres> {
     stdio: 'pipe',
   });
   const port = await freePort();
-  const child = spawn(
-    join(bin, 'postgres'),
-    ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=50'],
-    { ...asUser, stdio: 'ignore' },
-  );
   const adminUrl = `postgres://${superuser}@127.0.0.1:${port}/postgres`;
-  await waitUntilReady(adminUrl, child, Date.now() + 30_000);
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn(
+      join(bin, 'postgres'),
+      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=50'],
+      { ...asUser, stdio: 'ignore' },
+    );
+    await waitUntilReady(adminUrl, child, Date.now() + 30_000);
+    return child;
+  };
+  const halt = async (child: ChildProcess): Promise<void> => {
+    child.kill('SIGINT'); // fast shutdown
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+  };
+  let child = await launch();
   return {
     adminUrl,
     port,
+    async restart({ downMs = 0 } = {}) {
+      await halt(child);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      child = await launch();
+    },
     async stop() {
-      child.kill('SIGINT'); // fast shutdown
-      await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+      await halt(child);
       await rm(dir, { recursive: true, force: true });
     },
   };

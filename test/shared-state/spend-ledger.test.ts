@@ -31,7 +31,7 @@ describe('PostgreSQL spend ledger', () => {
         }),
       ),
     );
-    const succeeded = workers.reduce((sum, { stdout }) => sum + Number(stdout.trim()), 0);
+    const succeeded = workers.reduce((sum, { stdout }) => sum + Number(stdout.trim().split(' ')[0]), 0);
     expect(succeeded).toBe(capSats);
     const { rows } = await pool.query<{ total: string }>("SELECT sum(amount_msat + coalesce(fee_msat, fee_reserve_msat))::bigint AS total FROM portcullis.spend_entries WHERE owner = 'fleet' AND state <> 'released'");
     expect(Number(rows[0]?.total)).toBe(capSats * 1000);
