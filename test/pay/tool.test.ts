@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { createGateway } from '../../src/index.js';
+import { createGateway, verifyAuditLog } from '../../src/index.js';
 import { readAudit } from '../helpers/audit.js';
 import { startL402Server } from '../helpers/l402-server.js';
 import { fakeLightning } from '../helpers/lightning.js';
@@ -36,6 +36,7 @@ describe('pay.fetch tool and gw.pay', () => {
       ['pay.fetch', 'deny'],
     ]);
     expect(records[0]?.details).toMatchObject({ outcome: 'paid', amount_msat: 10_000, fee_msat: 120, origin: `http://api.test:${server.port}` });
+    expect(await verifyAuditLog(dir.join('audit.jsonl'))).toMatchObject({ ok: true, records: 3 }); // records with details chain too
     const text = await readFile(dir.join('audit.jsonl'), 'utf8');
     for (const preimage of lightning.preimages()) expect(text).not.toContain(preimage);
     expect(text).not.toMatch(/AgE|macaroon/);
