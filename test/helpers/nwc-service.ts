@@ -16,7 +16,7 @@ export async function startNwcService(relayUrl: string, lightning: FakeLightning
   const walletPubkey = getPublicKey(Buffer.from(walletSecret, 'hex'));
   const clientSecret = bytesToHex(generateSecretKey());
   const clientPubkey = getPublicKey(Buffer.from(clientSecret, 'hex'));
-  const service = new NWCWalletService({ relayUrls: [relayUrl] });
+  const service = new NWCWalletService({ relayUrl });
   await service.publishWalletServiceInfoEvent(walletSecret, ['pay_invoice', 'lookup_invoice'], []);
   const backend = lightning.wallet({ ...knobs, hang: false });
   const state = { requests: 0 };
