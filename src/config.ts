@@ -95,6 +95,8 @@ const paymentsSchema = z.strictObject({
   paymentTimeoutMs: durationMs.default(60_000),
   /** Invoices expiring sooner than this are refused, in ms. */
   expiryMarginMs: durationMs.default(30_000),
+  /** Origins (`https://api.example.com`) whose every payment waits for the host's approve(), whatever the amount. */
+  alwaysAskOrigins: z.array(z.string().url()).default([]),
   /** How long the host's approve() may take, in ms. */
   approvalTimeoutMs: durationMs.default(120_000),
   /** Methods the `pay.fetch` tool may use. */

@@ -71,6 +71,7 @@ export async function openPayments(
     expiryMarginMs: config.expiryMarginMs,
     paymentTimeoutMs: config.paymentTimeoutMs,
     approve: deps.approve,
+    alwaysAskOrigins: config.alwaysAskOrigins,
     approvalTimeoutMs: config.approvalTimeoutMs,
     onEvent: parts.onEvent,
     now: parts.now,

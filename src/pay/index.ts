@@ -30,3 +30,4 @@ export type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
 export type { L402Credential } from './credentials.js';
 export { readMacaroon, type MacaroonInfo } from './macaroon.js';
 export { nwcWallet, type NwcWalletOptions } from './wallets/nwc.js';
+export { humanWallet, renderApproval, type ApprovalView, type HumanWalletOptions } from './approval.js';

@@ -12,12 +12,18 @@ import { readMacaroon } from './macaroon.js';
 import { isSpendRefusal, MSAT_PER_SAT, type LedgerReservation, type SpendLedger } from './spend-tracker.js';
 import type { Wallet } from './wallet.js';
 
-/** What a person sees when asked to approve a payment above `maxAutoPaySats`. */
+/** What a person sees when asked to approve a payment (see `renderApproval`). */
 export interface ApprovalRequest {
   amountMsat: number;
+  /** Routing fee reserved on top, in msat. */
+  feeReserveMsat: number;
   origin: string;
   description: string | undefined;
   actor: string | undefined;
+  /** The BOLT11 invoice that would be paid. */
+  invoice: string;
+  /** Why a person is asked: over `maxAutoPaySats`, or an origin marked "always ask". */
+  reason: 'over-auto-pay-cap' | 'always-ask';
 }
 
 /** Options of {@link createL402Payer}. */
@@ -38,6 +44,8 @@ export interface L402PayerOptions {
   paymentTimeoutMs?: number | undefined;
   /** Asks a person about a payment above `maxAutoPaySats`; without it such payments are refused. */
   approve?: ((request: ApprovalRequest) => Promise<boolean>) | undefined;
+  /** Origins (`https://api.example.com`) whose every payment waits for `approve`, whatever the amount. */
+  alwaysAskOrigins?: readonly string[] | undefined;
   /** How long an approval may take, in ms. @default 120000 */
   approvalTimeoutMs?: number | undefined;
   /** Told about every payment, refusal and failure: amounts, fee, payment hash, origin; never a secret. */
@@ -111,6 +119,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const inFlight = new Map<string, Promise<L402Credential>>();
   const reservations = new Map<string, LedgerReservation>();
   const emit = (event: PaymentEvent): void => options.onEvent?.(event);
+  const alwaysAsk = new Set(options.alwaysAskOrigins ?? []);
 
   function refuse(code: ConstructorParameters<typeof GatewayError>[0], message: string, origin: string, data: Record<string, unknown> = {}): GatewayError {
     emit({ outcome: 'refused', origin, code, ...(typeof data.amountMsat === 'number' ? { amountMsat: data.amountMsat } : {}) });
@@ -162,13 +171,32 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     }
   }
 
+  async function askPerson(offer: Offer, origin: string, actor: string | undefined, reason: ApprovalRequest['reason']): Promise<boolean> {
+    if (options.approve === undefined) return false;
+    const request: ApprovalRequest = {
+      amountMsat: offer.invoice.amountMsat ?? 0,
+      feeReserveMsat: maxFeeMsat,
+      origin,
+      description: offer.invoice.description,
+      actor,
+      invoice: offer.bolt11,
+      reason,
+    };
+    return withTimeout(options.approve(request), options.approvalTimeoutMs ?? 120_000).catch(() => false);
+  }
+
   async function reserve(offer: Offer, origin: string, actor: string | undefined): Promise<LedgerReservation> {
     const amountMsat = offer.invoice.amountMsat ?? 0;
-    let result = await options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor });
-    if (isSpendRefusal(result) && result.code === 'APPROVAL_REQUIRED' && options.approve !== undefined) {
-      const request: ApprovalRequest = { amountMsat, origin, description: offer.invoice.description, actor };
-      const approved = await withTimeout(options.approve(request), options.approvalTimeoutMs ?? 120_000).catch(() => false);
-      if (approved) result = await options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor, approved: true });
+    const refusal = (limit: string, reason: string): GatewayError =>
+      refuse('APPROVAL_REQUIRED', `Payment refused: ${reason}.`, origin, { amountMsat, limit, description: offer.invoice.description ?? null });
+    let approved = false;
+    if (alwaysAsk.has(origin)) {
+      approved = await askPerson(offer, origin, actor, 'always-ask');
+      if (!approved) throw refusal('alwaysAskOrigins', `every payment to ${origin} needs a person's approval, and it was not given`);
+    }
+    let result = await options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor, approved });
+    if (isSpendRefusal(result) && result.code === 'APPROVAL_REQUIRED' && !approved && (await askPerson(offer, origin, actor, 'over-auto-pay-cap'))) {
+      result = await options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor, approved: true });
     }
     if (isSpendRefusal(result)) {
       throw refuse(result.code, `Payment refused: ${result.reason}.`, origin, { amountMsat, limit: result.limit, description: offer.invoice.description ?? null });

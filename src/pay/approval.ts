@@ -1,0 +1,82 @@
+import { renderSVG, renderUnicodeCompact } from 'uqr';
+import { GatewayError } from '../errors.js';
+import { decodeInvoice } from './bolt11.js';
+import type { ApprovalRequest } from './l402-payer.js';
+import { MSAT_PER_SAT } from './spend-tracker.js';
+import type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
+
+/** What a person needs to decide on, or to pay, a Lightning payment. */
+export interface ApprovalView {
+  /** Plain text: amount, fee reserve, origin, description, reason, the invoice, and a QR code in block characters. */
+  text: string;
+  /** The invoice as an SVG QR code (for a web page or a desktop prompt). */
+  svg: string;
+}
+
+function sats(msat: number): string {
+  return `${(msat / MSAT_PER_SAT).toLocaleString('en-US', { maximumFractionDigits: 3 })} sats`;
+}
+
+/**
+ * Renders an approval request (or any invoice to pay by hand) for a person: the amount and fee
+ * reserve, the origin asking, the invoice's description, why a person is asked, the BOLT11
+ * string, and the invoice as a QR code, in block characters for a terminal and as SVG.
+ *
+ * @example
+ * ```ts
+ * const gw = await createGateway(config, { wallet, approve: async (request) => {
+ *   console.error(renderApproval(request).text);
+ *   return askYesNo('Pay it?');
+ * } });
+ * ```
+ */
+export function renderApproval(request: Pick<ApprovalRequest, 'amountMsat' | 'feeReserveMsat' | 'origin' | 'description' | 'invoice'> & { reason?: ApprovalRequest['reason'] }): ApprovalView {
+  const invoice = `lightning:${request.invoice}`.toUpperCase(); // upper case makes a denser QR code
+  const why =
+    request.reason === 'always-ask' ? 'this origin always asks' : request.reason === 'over-auto-pay-cap' ? 'over the automatic payment limit' : 'a payment by hand';
+  const lines = [
+    `Payment requested by ${request.origin}`,
+    `  amount:      ${sats(request.amountMsat)} (+ up to ${sats(request.feeReserveMsat)} routing fee)`,
+    `  description: ${request.description ?? '(none)'}`,
+    `  why asked:   ${why}`,
+    `  invoice:     ${request.invoice}`,
+    '',
+    renderUnicodeCompact(invoice),
+  ];
+  return { text: lines.join('\n'), svg: renderSVG(invoice) };
+}
+
+/** Options of {@link humanWallet}. */
+export interface HumanWalletOptions {
+  /**
+   * Shows the invoice to a person (see {@link renderApproval}) and resolves with the preimage they
+   * got when they paid it, or rejects when they decline (nothing paid).
+   */
+  ask(request: { invoice: string; amountMsat: number | undefined; description: string | undefined; view: ApprovalView; signal: AbortSignal }): Promise<string>;
+}
+
+/**
+ * A wallet that is a person: they pay the invoice from a wallet of their own and hand back the
+ * preimage, which the payer checks against the payment hash before using it. A decline is
+ * `PAYMENT_FAILED`; running out of time is an unknown outcome (they may have paid), so the
+ * budget stays reserved and `pay.resume(pending, preimage)` finishes later. The routing fee is
+ * unknown, so the whole fee reserve is counted.
+ */
+export function humanWallet(options: HumanWalletOptions): Wallet {
+  return {
+    async payInvoice({ invoice, maxFeeMsat, signal }: PayInvoiceRequest): Promise<PayInvoiceResult> {
+      const decoded = decodeInvoice(invoice);
+      const view = renderApproval({ amountMsat: decoded.amountMsat ?? 0, feeReserveMsat: maxFeeMsat, origin: 'the API being paid', description: decoded.description, invoice });
+      const answer = options.ask({ invoice, amountMsat: decoded.amountMsat, description: decoded.description, view, signal });
+      const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+      let preimage: string;
+      try {
+        preimage = await Promise.race([answer, aborted]);
+      } catch (error) {
+        if (signal.aborted) throw error; // timed out: the person may still have paid
+        throw new GatewayError('PAYMENT_FAILED', 'The person declined to pay the invoice.', { cause: error });
+      }
+      return { preimage, feesPaidMsat: maxFeeMsat };
+    },
+  };
+}
