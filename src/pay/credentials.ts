@@ -1,10 +1,15 @@
 import type { CredentialBackend, StoredRecord } from '../store/credential-store.js';
 
-/** A paid L402 credential, as sent back: `Authorization: <scheme> <token>:<preimage>`. */
+/**
+ * A paid credential, as sent back: `Authorization: <scheme> <token>:<preimage>` for L402 and
+ * LSAT, or the prepared `header` for the `Payment` scheme (single use: never cached).
+ */
 export interface L402Credential {
-  /** `L402` or `LSAT`: the scheme the server challenged with. */
-  scheme: 'L402' | 'LSAT';
+  /** The scheme the server challenged with. */
+  scheme: 'L402' | 'LSAT' | 'Payment';
   token: string;
+  /** The whole Authorization value, when the scheme does not follow the L402 form. */
+  header?: string | undefined;
   preimage: string;
   paymentHash: string;
   /** From a readable macaroon expiry caveat, in ms since the epoch. */
@@ -13,7 +18,7 @@ export interface L402Credential {
 
 /** The header value that presents a credential. */
 export function authorization(credential: L402Credential): string {
-  return `${credential.scheme} ${credential.token}:${credential.preimage}`;
+  return credential.header ?? `${credential.scheme} ${credential.token}:${credential.preimage}`;
 }
 
 /** The scope a credential is kept under: the origin and the directory of the path. */
@@ -70,6 +75,7 @@ export class CredentialCache {
 
   /** Keeps a new credential for its scope and as the origin-wide fallback. */
   async save(url: URL, credential: L402Credential): Promise<void> {
+    if (credential.scheme === 'Payment') return; // bound to one challenge, consumed on first use
     const { scope, originWide } = scopeOf(url);
     const record: StoredRecord = {
       scheme: credential.scheme,

@@ -9,6 +9,7 @@ import { decodeInvoice, type Invoice, type Network } from './bolt11.js';
 import { parseChallenges } from './challenges.js';
 import { authorization, CredentialCache, scopeOf, type L402Credential } from './credentials.js';
 import { readMacaroon } from './macaroon.js';
+import { checkPaymentChallenge, paymentAuthorization, readPaymentChallenge, type PaymentChallenge } from './payment-scheme.js';
 import { isSpendRefusal, MSAT_PER_SAT, type LedgerReservation, type SpendLedger } from './spend-tracker.js';
 import type { Wallet } from './wallet.js';
 
@@ -96,11 +97,17 @@ function withCredential(error: GatewayError, credential: L402Credential): Gatewa
 }
 
 interface Offer {
-  scheme: 'L402' | 'LSAT';
+  scheme: 'L402' | 'LSAT' | 'Payment';
+  /** L402/LSAT token; empty for the Payment scheme. */
   token: string;
   invoice: Invoice;
   bolt11: string;
+  /** The Payment scheme's challenge, echoed in its credential. */
+  payment?: PaymentChallenge | undefined;
 }
+
+/** Which challenge to answer when a server offers several: the first kind present is paid, only it. */
+const PREFERENCE = ['l402', 'payment', 'lsat'];
 
 /**
  * Creates the L402 payer. Before paying it refuses, each with its own code: an amount over the
@@ -126,19 +133,36 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     return new GatewayError(code, message, { data: { origin, ...data } });
   }
 
-  /** The best offer of a 402: L402 before LSAT, valid challenges with a token and an invoice only. */
+  /**
+   * The one offer of a 402 to pay: L402, else the IETF `Payment` scheme (lightning method,
+   * charge intent), else legacy LSAT; valid challenges with what they need only.
+   */
   function offerOf(response: Response, origin: string): Offer {
     const header = response.headers.get('www-authenticate');
-    const candidates = parseChallenges(header).filter((c) => c.invalid === undefined && (c.scheme === 'l402' || c.scheme === 'lsat'));
-    candidates.sort((a, b) => (a.scheme === b.scheme ? 0 : a.scheme === 'l402' ? -1 : 1));
+    const candidates = parseChallenges(header).filter((c) => c.invalid === undefined && PREFERENCE.includes(c.scheme));
+    candidates.sort((a, b) => PREFERENCE.indexOf(a.scheme) - PREFERENCE.indexOf(b.scheme));
     for (const challenge of candidates) {
-      const token = challenge.params.token ?? challenge.params.macaroon;
-      const bolt11 = challenge.params.invoice;
-      if (token === undefined || bolt11 === undefined) continue;
-      try {
-        checkToken(token);
-      } catch {
-        throw refuse('INVALID_CHALLENGE', 'The 402 challenge carries a token with characters a token may not have.', origin);
+      let payment: PaymentChallenge | undefined;
+      let token = '';
+      let bolt11: string | undefined;
+      if (challenge.scheme === 'payment') {
+        try {
+          payment = readPaymentChallenge(challenge);
+        } catch (error) {
+          emit({ outcome: 'refused', origin, code: 'INVALID_CHALLENGE' });
+          throw error;
+        }
+        if (payment === undefined) continue; // another method or intent: not ours to pay
+        bolt11 = payment.bolt11;
+      } else {
+        token = challenge.params.token ?? challenge.params.macaroon ?? '';
+        bolt11 = challenge.params.invoice;
+        if (token === '' || bolt11 === undefined) continue;
+        try {
+          checkToken(token);
+        } catch {
+          throw refuse('INVALID_CHALLENGE', 'The 402 challenge carries a token with characters a token may not have.', origin);
+        }
       }
       let invoice: Invoice;
       try {
@@ -147,9 +171,10 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
         emit({ outcome: 'refused', origin, code: 'INVALID_INVOICE' });
         throw error;
       }
-      return { scheme: challenge.scheme === 'lsat' ? 'LSAT' : 'L402', token, invoice, bolt11 };
+      const scheme = challenge.scheme === 'payment' ? 'Payment' : challenge.scheme === 'lsat' ? 'LSAT' : 'L402';
+      return { scheme, token, invoice, bolt11, payment };
     }
-    throw refuse('INVALID_CHALLENGE', 'The server answered 402 without a usable L402 or LSAT challenge (a token and an invoice).', origin);
+    throw refuse('INVALID_CHALLENGE', 'The server answered 402 without a usable L402, Payment (lightning) or LSAT challenge.', origin);
   }
 
   function check(offer: Offer, origin: string, callOptions: PayFetchOptions): void {
@@ -162,10 +187,20 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     if (cap !== undefined && invoice.amountMsat > cap) {
       throw refuse('AMOUNT_EXCEEDS_CAP', `The invoice asks ${invoice.amountMsat} msat, over the cap of ${cap} msat.`, origin, { amountMsat: invoice.amountMsat, capMsat: cap });
     }
-    if (invoice.expiresAtMs - expiryMarginMs <= now()) {
-      throw refuse('INVOICE_EXPIRED', 'The invoice has expired or is about to.', origin, { expiresAtMs: invoice.expiresAtMs });
+    // The effective expiry is the earlier of the invoice's and the challenge's own.
+    const expiresAtMs = Math.min(invoice.expiresAtMs, offer.payment?.expiresAtMs ?? Number.POSITIVE_INFINITY);
+    if (expiresAtMs - expiryMarginMs <= now()) {
+      throw refuse('INVOICE_EXPIRED', 'The invoice (or its challenge) has expired or is about to.', origin, { expiresAtMs });
     }
-    const committed = readMacaroon(offer.token)?.paymentHash;
+    if (offer.payment !== undefined) {
+      try {
+        checkPaymentChallenge(offer.payment, invoice, origin);
+      } catch (error) {
+        emit({ outcome: 'refused', origin, code: (error as GatewayError).code });
+        throw error;
+      }
+    }
+    const committed = offer.scheme === 'Payment' ? undefined : readMacaroon(offer.token)?.paymentHash;
     if (committed !== undefined && committed !== invoice.paymentHash) {
       throw refuse('TOKEN_INVOICE_MISMATCH', 'The token commits to another payment than the invoice: paying would not unlock it.', origin);
     }
@@ -211,7 +246,15 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     const reservation = await reserve(offer, origin, callOptions.actor);
     const { paymentHash } = offer.invoice;
     const pendingId = `pending:${paymentHash}`;
-    await options.store?.put(pendingId, { url: url.href, token: offer.token, scheme: offer.scheme, invoice: offer.bolt11, paymentHash, amountMsat: offer.invoice.amountMsat ?? 0 });
+    await options.store?.put(pendingId, {
+      url: url.href,
+      token: offer.token,
+      scheme: offer.scheme,
+      challenge: offer.payment === undefined ? null : JSON.stringify(offer.payment.params),
+      invoice: offer.bolt11,
+      paymentHash,
+      amountMsat: offer.invoice.amountMsat ?? 0,
+    });
     reservations.set(paymentHash, reservation);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new GatewayError('TIMEOUT', 'The wallet did not answer in time.')), paymentTimeoutMs);
@@ -239,14 +282,18 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     }
     await reservation.settle(feesPaidMsat);
     reservations.delete(paymentHash);
-    const credential = await credentialFrom(offer, preimage, origin);
+    const credential = await credentialFrom({ ...offer, challengeParams: offer.payment?.params }, preimage, origin);
     await cache.save(url, credential);
     await options.store?.delete(pendingId);
     emit({ outcome: 'paid', origin, amountMsat: offer.invoice.amountMsat, feeMsat: feesPaidMsat, paymentHash });
     return credential;
   }
 
-  async function credentialFrom(offer: Pick<Offer, 'scheme' | 'token'> & { invoice: Pick<Invoice, 'paymentHash'> }, preimage: string, origin: string): Promise<L402Credential> {
+  async function credentialFrom(
+    offer: Pick<Offer, 'scheme' | 'token'> & { invoice: Pick<Invoice, 'paymentHash'>; challengeParams?: Readonly<Record<string, string>> | undefined },
+    preimage: string,
+    origin: string,
+  ): Promise<L402Credential> {
     let normal: string;
     try {
       normal = normalisePreimage(preimage);
@@ -259,7 +306,15 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
         data: { origin, paymentHash: offer.invoice.paymentHash },
       });
     }
-    return Promise.resolve({ scheme: offer.scheme, token: offer.token, preimage: normal, paymentHash: offer.invoice.paymentHash, expiresAtMs: readMacaroon(offer.token)?.expiresAtMs });
+    const header = offer.scheme === 'Payment' && offer.challengeParams !== undefined ? paymentAuthorization(offer.challengeParams, normal) : undefined;
+    return Promise.resolve({
+      scheme: offer.scheme,
+      token: offer.token,
+      header,
+      preimage: normal,
+      paymentHash: offer.invoice.paymentHash,
+      expiresAtMs: offer.scheme === 'Payment' ? undefined : readMacaroon(offer.token)?.expiresAtMs,
+    });
   }
 
   /** Sends the request with the credential, once, never retried; a 402 again is PAID_BUT_REJECTED. */
@@ -310,7 +365,9 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       if (proof === undefined) {
         throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The outcome of the payment is still unknown; the budget stays reserved.', { data: { origin: url.origin, pending: { id, paymentHash } } });
       }
-      const credential = await credentialFrom({ scheme: record.scheme === 'LSAT' ? 'LSAT' : 'L402', token: String(record.token), invoice: { paymentHash } }, proof, url.origin);
+      const scheme = record.scheme === 'LSAT' || record.scheme === 'Payment' ? record.scheme : 'L402';
+      const challengeParams = typeof record.challenge === 'string' ? (JSON.parse(record.challenge) as Record<string, string>) : undefined;
+      const credential = await credentialFrom({ scheme, token: String(record.token), invoice: { paymentHash }, challengeParams }, proof, url.origin);
       await reservations.get(paymentHash)?.settle(maxFeeMsat);
       reservations.delete(paymentHash);
       await cache.save(url, credential);

@@ -8,7 +8,10 @@ import { mintMacaroon } from './macaroon.js';
 
 /** Knobs of the L402 server: one per failure the payer must handle. */
 export interface L402Knobs {
-  scheme?: 'L402' | 'LSAT' | 'both';
+  /** `payment`: the IETF Payment scheme (lightning/charge); `all`: Payment, LSAT and L402 together. */
+  scheme?: 'L402' | 'LSAT' | 'both' | 'payment' | 'all';
+  /** For the Payment scheme: the amount the challenge declares, in sats (default: the invoice's). */
+  declaredSats?: number;
   tokenParam?: 'macaroon' | 'token';
   amountMsat?: number | undefined;
   amountless?: boolean;
@@ -31,12 +34,27 @@ export interface L402Knobs {
  */
 export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs = {}): Promise<TestServer & { challenges: number; knobs: L402Knobs }> {
   const tokens = new Map<string, string>(); // token → payment hash it was sold for
+  const issued = new Map<string, { params: Record<string, string>; paymentHash: string }>(); // Payment challenges by id
   const state = { challenges: 0 };
+  /** A Payment credential: the exact echo of an issued challenge and its preimage, consumed on first use. */
+  const paymentValid = (auth: string): boolean => {
+    if (!auth.startsWith('Payment ')) return false;
+    try {
+      const credential = JSON.parse(Buffer.from(auth.slice(8), 'base64url').toString('utf8')) as { challenge: Record<string, string>; payload: { preimage: string } };
+      const stored = issued.get(credential.challenge.id ?? '');
+      if (stored === undefined || JSON.stringify(credential.challenge) !== JSON.stringify(Object.fromEntries(Object.entries(stored.params).sort()))) return false;
+      if (bytesToHex(sha256(hexToBytes(credential.payload.preimage))) !== stored.paymentHash) return false;
+      issued.delete(credential.challenge.id ?? '');
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const server = await startServer((req, res) => {
     const auth = req.headers.authorization ?? '';
     const match = /^(L402|LSAT) ([A-Za-z0-9+/=_-]+):([0-9a-f]{64})$/.exec(auth);
     const sold = match === null ? undefined : tokens.get(match[2] ?? '');
-    const valid = match !== null && sold !== undefined && bytesToHex(sha256(hexToBytes(match[3] ?? ''))) === sold;
+    const valid = (match !== null && sold !== undefined && bytesToHex(sha256(hexToBytes(match[3] ?? ''))) === sold) || paymentValid(auth);
     if (valid && knobs.rejectPaid !== true) {
       res.end(`paid:${req.method} ${req.url}`);
       return;
@@ -57,7 +75,20 @@ export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs
     const param = knobs.tokenParam ?? 'macaroon';
     const l402 = `L402 ${param}="${token}", invoice="${invoice.bolt11}"`;
     const lsat = `LSAT macaroon="${token}", invoice="${invoice.bolt11}"`;
-    const header = knobs.scheme === 'LSAT' ? lsat : knobs.scheme === 'both' ? [lsat, l402] : l402;
+    const id = randomBytes(12).toString('base64url');
+    const request = Buffer.from(
+      JSON.stringify({
+        amount: String(knobs.declaredSats ?? Math.floor((knobs.amountMsat ?? 10_000) / 1000)),
+        currency: 'sat',
+        description: 'api access',
+        methodDetails: { invoice: invoice.bolt11, paymentHash: invoice.paymentHash, network: 'mainnet' },
+      }),
+    ).toString('base64url');
+    const params = { id, realm: 'api.test', method: 'lightning', intent: 'charge', request, opaque: 'c2VydmVyLXN0YXRl' };
+    issued.set(id, { params, paymentHash: invoice.paymentHash });
+    const payment = `Payment ${Object.entries(params).map(([k, v]) => `${k}="${v}"`).join(', ')}`;
+    const header =
+      knobs.scheme === 'LSAT' ? lsat : knobs.scheme === 'both' ? [lsat, l402] : knobs.scheme === 'payment' ? payment : knobs.scheme === 'all' ? [payment, lsat, l402] : l402;
     res.writeHead(402, { 'www-authenticate': header }).end('payment required');
   });
   Object.defineProperty(server, 'challenges', { get: () => state.challenges });
