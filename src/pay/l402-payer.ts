@@ -4,12 +4,12 @@ import { Headers } from 'undici';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GuardedFetch, GuardedRequestInit } from '../net/fetch.js';
 import type { CredentialBackend } from '../store/credential-store.js';
-import { checkToken, normalisePreimage } from '../store/validate.js';
-import { decodeInvoice, type Invoice, type Network } from './bolt11.js';
-import { parseChallenges } from './challenges.js';
+import { normalisePreimage } from '../store/validate.js';
+import type { Invoice, Network } from './bolt11.js';
 import { authorization, CredentialCache, scopeOf, type L402Credential } from './credentials.js';
 import { readMacaroon } from './macaroon.js';
-import { checkPaymentChallenge, paymentAuthorization, readPaymentChallenge, type PaymentChallenge } from './payment-scheme.js';
+import { checkOffer, readOffer, type Offer } from './offers.js';
+import { paymentAuthorization } from './payment-scheme.js';
 import { isSpendRefusal, MSAT_PER_SAT, type LedgerReservation, type SpendLedger } from './spend-tracker.js';
 import type { Wallet } from './wallet.js';
 
@@ -96,19 +96,6 @@ function withCredential(error: GatewayError, credential: L402Credential): Gatewa
   return error;
 }
 
-interface Offer {
-  scheme: 'L402' | 'LSAT' | 'Payment';
-  /** L402/LSAT token; empty for the Payment scheme. */
-  token: string;
-  invoice: Invoice;
-  bolt11: string;
-  /** The Payment scheme's challenge, echoed in its credential. */
-  payment?: PaymentChallenge | undefined;
-}
-
-/** Which challenge to answer when a server offers several: the first kind present is paid, only it. */
-const PREFERENCE = ['l402', 'payment', 'lsat'];
-
 /**
  * Creates the L402 payer. Before paying it refuses, each with its own code: an amount over the
  * caller's cap, an amountless, expired or wrong-network invoice, a token that commits to
@@ -133,76 +120,19 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     return new GatewayError(code, message, { data: { origin, ...data } });
   }
 
-  /**
-   * The one offer of a 402 to pay: L402, else the IETF `Payment` scheme (lightning method,
-   * charge intent), else legacy LSAT; valid challenges with what they need only.
-   */
-  function offerOf(response: Response, origin: string): Offer {
-    const header = response.headers.get('www-authenticate');
-    const candidates = parseChallenges(header).filter((c) => c.invalid === undefined && PREFERENCE.includes(c.scheme));
-    candidates.sort((a, b) => PREFERENCE.indexOf(a.scheme) - PREFERENCE.indexOf(b.scheme));
-    for (const challenge of candidates) {
-      let payment: PaymentChallenge | undefined;
-      let token = '';
-      let bolt11: string | undefined;
-      if (challenge.scheme === 'payment') {
-        try {
-          payment = readPaymentChallenge(challenge);
-        } catch (error) {
-          emit({ outcome: 'refused', origin, code: 'INVALID_CHALLENGE' });
-          throw error;
-        }
-        if (payment === undefined) continue; // another method or intent: not ours to pay
-        bolt11 = payment.bolt11;
-      } else {
-        token = challenge.params.token ?? challenge.params.macaroon ?? '';
-        bolt11 = challenge.params.invoice;
-        if (token === '' || bolt11 === undefined) continue;
-        try {
-          checkToken(token);
-        } catch {
-          throw refuse('INVALID_CHALLENGE', 'The 402 challenge carries a token with characters a token may not have.', origin);
-        }
+  /** Reads and checks the 402's offer; any refusal is reported as an event, then thrown. */
+  function acceptableOffer(response: Response, origin: string, callOptions: PayFetchOptions): Offer {
+    try {
+      const offer = readOffer(response.headers.get('www-authenticate'), origin);
+      const capMsat = callOptions.maxAmountSats === undefined ? undefined : callOptions.maxAmountSats * MSAT_PER_SAT;
+      checkOffer(offer, { origin, network, expiryMarginMs, nowMs: now(), capMsat });
+      return offer;
+    } catch (error) {
+      if (isGatewayError(error)) {
+        const amountMsat = (error.data as { amountMsat?: unknown } | undefined)?.amountMsat;
+        emit({ outcome: 'refused', origin, code: error.code, ...(typeof amountMsat === 'number' ? { amountMsat } : {}) });
       }
-      let invoice: Invoice;
-      try {
-        invoice = decodeInvoice(bolt11);
-      } catch (error) {
-        emit({ outcome: 'refused', origin, code: 'INVALID_INVOICE' });
-        throw error;
-      }
-      const scheme = challenge.scheme === 'payment' ? 'Payment' : challenge.scheme === 'lsat' ? 'LSAT' : 'L402';
-      return { scheme, token, invoice, bolt11, payment };
-    }
-    throw refuse('INVALID_CHALLENGE', 'The server answered 402 without a usable L402, Payment (lightning) or LSAT challenge.', origin);
-  }
-
-  function check(offer: Offer, origin: string, callOptions: PayFetchOptions): void {
-    const { invoice } = offer;
-    if (invoice.network !== network) {
-      throw refuse('WRONG_NETWORK', `The invoice is for ${invoice.network}, not ${network}.`, origin, { network: invoice.network });
-    }
-    if (invoice.amountMsat === undefined) throw refuse('AMOUNTLESS_INVOICE', 'The invoice has no amount; an agent never chooses what to pay.', origin);
-    const cap = callOptions.maxAmountSats === undefined ? undefined : callOptions.maxAmountSats * MSAT_PER_SAT;
-    if (cap !== undefined && invoice.amountMsat > cap) {
-      throw refuse('AMOUNT_EXCEEDS_CAP', `The invoice asks ${invoice.amountMsat} msat, over the cap of ${cap} msat.`, origin, { amountMsat: invoice.amountMsat, capMsat: cap });
-    }
-    // The effective expiry is the earlier of the invoice's and the challenge's own.
-    const expiresAtMs = Math.min(invoice.expiresAtMs, offer.payment?.expiresAtMs ?? Number.POSITIVE_INFINITY);
-    if (expiresAtMs - expiryMarginMs <= now()) {
-      throw refuse('INVOICE_EXPIRED', 'The invoice (or its challenge) has expired or is about to.', origin, { expiresAtMs });
-    }
-    if (offer.payment !== undefined) {
-      try {
-        checkPaymentChallenge(offer.payment, invoice, origin);
-      } catch (error) {
-        emit({ outcome: 'refused', origin, code: (error as GatewayError).code });
-        throw error;
-      }
-    }
-    const committed = offer.scheme === 'Payment' ? undefined : readMacaroon(offer.token)?.paymentHash;
-    if (committed !== undefined && committed !== invoice.paymentHash) {
-      throw refuse('TOKEN_INVOICE_MISMATCH', 'The token commits to another payment than the invoice: paying would not unlock it.', origin);
+      throw error;
     }
   }
 
@@ -242,7 +172,6 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   /** Pays one offer: pending record first, then the wallet, then the preimage check. */
   async function pay(offer: Offer, url: URL, callOptions: PayFetchOptions): Promise<L402Credential> {
     const origin = url.origin;
-    check(offer, origin, callOptions);
     const reservation = await reserve(offer, origin, callOptions.actor);
     const { paymentHash } = offer.invoice;
     const pendingId = `pending:${paymentHash}`;
@@ -382,7 +311,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     if (new URL(response.url || url.href).origin !== url.origin) {
       throw refuse('INVALID_CHALLENGE', `A redirect to ${new URL(response.url).origin} answered 402; not paying another origin than the one asked.`, url.origin);
     }
-    const offer = offerOf(response, url.origin);
+    const offer = acceptableOffer(response, url.origin, callOptions);
     const { scope } = scopeOf(url);
     // Single flight: concurrent requests to one unpaid scope share one payment.
     let paying = inFlight.get(scope);
