@@ -1,30 +1,18 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createL402Payer } from '../../src/pay/l402-payer.js';
 import { postgresCredentialStore, postgresSpendLedger } from '../../src/shared-state/index.js';
 import { startL402Server } from '../helpers/l402-server.js';
 import { fakeLightning } from '../helpers/lightning.js';
 import { startRelay } from '../helpers/nostr-relay.js';
 import { startNwcService } from '../helpers/nwc-service.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { testFetch } from '../net/setup.js';
+import { useTestDatabase } from './database.js';
 
-let server: TestPostgres;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: server.adminUrl, max: 4 });
-  pool.on('error', () => undefined);
-});
-afterAll(async () => {
-  await pool?.end();
-  await server?.stop();
-});
+const db = useTestDatabase();
 
 describe('a payer process killed with -9 in the middle of a payment', () => {
   it('leaves its reservation and pending record for another process, which resumes without paying again', async () => {
@@ -35,7 +23,7 @@ describe('a payer process killed with -9 in the middle of a payment', () => {
     await using api = await startL402Server(lightning);
     await writeFile(dir.join('nwc-uri'), service.uri, { mode: 0o600 });
     const worker = spawn(process.execPath, ['--import', 'tsx', 'test/shared-state/pay-worker.ts'], {
-      env: { ...process.env, PG_URL: server.adminUrl, API_PORT: String(api.port), NWC_URI_FILE: dir.join('nwc-uri') },
+      env: { ...process.env, PG_URL: db.server.adminUrl, API_PORT: String(api.port), NWC_URI_FILE: dir.join('nwc-uri') },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     await once(worker.stdout, 'data');
@@ -46,14 +34,14 @@ describe('a payer process killed with -9 in the middle of a payment', () => {
     await once(worker, 'exit');
     service.close();
 
-    const { rows: entries } = await pool.query<{ state: string }>("SELECT state FROM portcullis.spend_entries WHERE owner = 'crash-fleet'");
+    const { rows: entries } = await db.pool.query<{ state: string }>("SELECT state FROM portcullis.spend_entries WHERE owner = 'crash-fleet'");
     expect(entries).toEqual([{ state: 'reserved' }]); // the budget stays spent
-    const { rows: pending } = await pool.query<{ id: string }>("SELECT id FROM portcullis.credentials WHERE id LIKE 'pending:%'");
+    const { rows: pending } = await db.pool.query<{ id: string }>("SELECT id FROM portcullis.credentials WHERE id LIKE 'pending:%'");
     expect(pending).toHaveLength(1);
 
     // Another process: same database, same key, the wallet's lookup finds the payment went through.
-    const store = await postgresCredentialStore({ pool, key: new Uint8Array(32).fill(4) });
-    const spend = await postgresSpendLedger({ pool, owner: 'crash-fleet' });
+    const store = await postgresCredentialStore({ pool: db.pool, key: new Uint8Array(32).fill(4) });
+    const spend = await postgresSpendLedger({ pool: db.pool, owner: 'crash-fleet' });
     await using net = await testFetch({ allowedPorts: [api.port] });
     const payer = createL402Payer({ fetch: net.fetch, spend, wallet: lightning.wallet(), store });
     const paymentsBefore = lightning.payments;

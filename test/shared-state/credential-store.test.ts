@@ -1,30 +1,19 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createL402Payer } from '../../src/pay/l402-payer.js';
 import { createSpendTracker } from '../../src/pay/spend-tracker.js';
 import { postgresCredentialStore } from '../../src/shared-state/index.js';
 import { startL402Server } from '../helpers/l402-server.js';
 import { fakeLightning, type WalletKnobs } from '../helpers/lightning.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { testFetch } from '../net/setup.js';
+import { useTestDatabase } from './database.js';
 
-let server: TestPostgres;
-const pools: pg.Pool[] = [];
+const db = useTestDatabase();
+
 const KEY = new Uint8Array(32).fill(9);
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await server?.stop();
-});
 
 /** A "process": its own pool, store, fetch and payer, sharing only the database and the Lightning network. */
 async function process_(lightning: ReturnType<typeof fakeLightning>, port: number, knobs: WalletKnobs = {}) {
-  const pool = new pg.Pool({ connectionString: server.adminUrl, max: 4 });
-  pool.on('error', () => undefined);
-  pools.push(pool);
+  const pool = db.newPool({ max: 4 });
   const store = await postgresCredentialStore({ pool, key: KEY });
   const net = await testFetch({ allowedPorts: [port] });
   const payer = createL402Payer({ fetch: net.fetch, spend: createSpendTracker(), wallet: lightning.wallet({ delayMs: 30, ...knobs }), store, paymentTimeoutMs: 300 });
@@ -33,8 +22,7 @@ async function process_(lightning: ReturnType<typeof fakeLightning>, port: numbe
 
 describe('PostgreSQL credential store', () => {
   it('stores ciphertext only and round-trips a record', async () => {
-    const pool = new pg.Pool({ connectionString: server.adminUrl, max: 2 });
-    pools.push(pool);
+    const pool = db.newPool({ max: 2 });
     const store = await postgresCredentialStore({ pool, key: KEY });
     await store.put('l402:x', { token: 'AgEEbHNhdA', preimage: 'ab'.repeat(32) });
     expect(await store.get('l402:x')).toEqual({ token: 'AgEEbHNhdA', preimage: 'ab'.repeat(32) });

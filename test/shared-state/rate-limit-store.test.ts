@@ -1,26 +1,14 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { createGateway, defineTool } from '../../src/index.js';
 import { postgresRateLimitStore } from '../../src/shared-state/index.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { z } from 'zod';
+import { useTestDatabase } from './database.js';
 
-let server: TestPostgres;
-const pools: pg.Pool[] = [];
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await server?.stop();
-});
+const db = useTestDatabase();
 
 function pool(): pg.Pool {
-  const p = new pg.Pool({ connectionString: server.adminUrl, max: 5 });
-  p.on('error', () => undefined);
-  pools.push(p);
-  return p;
+  return db.newPool({ max: 5 });
 }
 
 describe('PostgreSQL rate-limit store', () => {

@@ -1,23 +1,11 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/audit/log.js';
 import type { AuditRecord } from '../../src/audit/record.js';
 import { isSpendRefusal } from '../../src/pay/spend-tracker.js';
 import { postgresAuditSink, postgresSpendLedger, verifyPostgresAudit } from '../../src/shared-state/index.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { useTestDatabase } from './database.js';
 
-let server: TestPostgres;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: server.adminUrl, max: 4, connectionTimeoutMillis: 1000 });
-  pool.on('error', () => undefined);
-});
-afterAll(async () => {
-  await pool?.end();
-  await server?.stop();
-});
+const db = useTestDatabase({ connectionTimeoutMillis: 1000 });
 
 const record = (i: number): AuditRecord => ({
   timestamp: new Date().toISOString(),
@@ -34,8 +22,8 @@ const record = (i: number): AuditRecord => ({
 
 describe('a database restart in the middle of a run', () => {
   it('loses and doubles no reservation, and flushes the buffered audit records once it is back', async () => {
-    const ledger = await postgresSpendLedger({ pool, owner: 'restart', maxSpendPerMinuteSats: 1000 });
-    const log = createAuditLog({ sinks: [postgresAuditSink({ pool, stream: 'restart' })], flushIntervalMs: 60_000 });
+    const ledger = await postgresSpendLedger({ pool: db.pool, owner: 'restart', maxSpendPerMinuteSats: 1000 });
+    const log = createAuditLog({ sinks: [postgresAuditSink({ pool: db.pool, stream: 'restart' })], flushIntervalMs: 60_000 });
     await log.open();
     let reserved = 0;
     for (let i = 0; i < 5; i++) {
@@ -46,7 +34,7 @@ describe('a database restart in the middle of a run', () => {
     }
     await log.flush();
 
-    const restarting = server.restart({ downMs: 300 });
+    const restarting = db.server.restart({ downMs: 300 });
     await new Promise((resolve) => setTimeout(resolve, 100));
     // While it is down: a reservation fails cleanly (no payment would follow), records queue up.
     const during = await ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 }).then(
@@ -63,8 +51,8 @@ describe('a database restart in the middle of a run', () => {
 
     if (during === 'reserved') reserved += 1; // it may have landed before the server went down
     await log.close();
-    expect(await verifyPostgresAudit({ pool, stream: 'restart' })).toMatchObject({ ok: true, records: 10 });
-    const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM portcullis.spend_entries WHERE owner = 'restart'");
+    expect(await verifyPostgresAudit({ pool: db.pool, stream: 'restart' })).toMatchObject({ ok: true, records: 10 });
+    const { rows } = await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM portcullis.spend_entries WHERE owner = 'restart'");
     expect(Number(rows[0]?.n)).toBe(reserved);
     expect(reserved).toBeGreaterThanOrEqual(5);
   });

@@ -1,24 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isSpendRefusal } from '../../src/pay/spend-tracker.js';
 import { postgresSpendLedger } from '../../src/shared-state/spend-ledger.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { useTestDatabase } from './database.js';
+
+const db = useTestDatabase();
 
 const run = promisify(execFile);
-let server: TestPostgres;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: server.adminUrl, max: 8 });
-  pool.on('error', () => undefined);
-});
-afterAll(async () => {
-  await pool?.end();
-  await server?.stop();
-});
 
 describe('PostgreSQL spend ledger', () => {
   it('holds one budget across 8 processes making 200 concurrent reservations each', async () => {
@@ -26,19 +15,19 @@ describe('PostgreSQL spend ledger', () => {
     const workers = await Promise.all(
       Array.from({ length: 8 }, () =>
         run(process.execPath, ['--import', 'tsx', 'test/shared-state/spend-worker.ts'], {
-          env: { ...process.env, PG_URL: server.adminUrl, CAP_SATS: String(capSats), RESERVATIONS: '200' },
+          env: { ...process.env, PG_URL: db.server.adminUrl, CAP_SATS: String(capSats), RESERVATIONS: '200' },
           timeout: 120_000,
         }),
       ),
     );
     const succeeded = workers.reduce((sum, { stdout }) => sum + Number(stdout.trim().split(' ')[0]), 0);
     expect(succeeded).toBe(capSats);
-    const { rows } = await pool.query<{ total: string }>("SELECT sum(amount_msat + coalesce(fee_msat, fee_reserve_msat))::bigint AS total FROM portcullis.spend_entries WHERE owner = 'fleet' AND state <> 'released'");
+    const { rows } = await db.pool.query<{ total: string }>("SELECT sum(amount_msat + coalesce(fee_msat, fee_reserve_msat))::bigint AS total FROM portcullis.spend_entries WHERE owner = 'fleet' AND state <> 'released'");
     expect(Number(rows[0]?.total)).toBe(capSats * 1000);
   });
 
   it('keeps the cap, fee reserves, settle and release semantics of the in-memory tracker', async () => {
-    const ledger = await postgresSpendLedger({ pool, owner: 'single', maxAutoPaySats: 5, maxSpendPerMinuteSats: 10 });
+    const ledger = await postgresSpendLedger({ pool: db.pool, owner: 'single', maxAutoPaySats: 5, maxSpendPerMinuteSats: 10 });
     expect(await ledger.tryReserve({ amountMsat: 5001, feeReserveMsat: 0 })).toMatchObject({ code: 'APPROVAL_REQUIRED' });
     const first = await ledger.tryReserve({ amountMsat: 5000, feeReserveMsat: 3000 });
     if (isSpendRefusal(first)) throw new Error(first.reason);
@@ -52,11 +41,11 @@ describe('PostgreSQL spend ledger', () => {
   });
 
   it("keeps a dead process's reservation counting until it is settled or released", async () => {
-    const ledger = await postgresSpendLedger({ pool, owner: 'crash', maxSpendPerMinuteSats: 10 });
+    const ledger = await postgresSpendLedger({ pool: db.pool, owner: 'crash', maxSpendPerMinuteSats: 10 });
     const orphan = await ledger.tryReserve({ amountMsat: 9000, feeReserveMsat: 0 });
     expect(isSpendRefusal(orphan)).toBe(false);
     // Another process, later: the orphan still holds its budget.
-    const other = await postgresSpendLedger({ pool, owner: 'crash', maxSpendPerMinuteSats: 10 });
+    const other = await postgresSpendLedger({ pool: db.pool, owner: 'crash', maxSpendPerMinuteSats: 10 });
     expect(await other.tryReserve({ amountMsat: 2000, feeReserveMsat: 0 })).toMatchObject({ code: 'SPEND_LIMIT_EXCEEDED' });
   });
 });
