@@ -1,5 +1,6 @@
 import { readFile, stat, writeFile, appendFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { sampleRecord } from '../../test/helpers/audit.js';
 import { tempDir } from '../../test/helpers/temp-dir.js';
 import { jsonlFileSink } from './file-sink.js';
 import { createAuditLog } from './log.js';
@@ -7,18 +8,7 @@ import type { AuditRecord } from './record.js';
 import { verifyAuditLog } from './verify.js';
 
 function record(i: number): AuditRecord {
-  return {
-    timestamp: new Date(i * 1000).toISOString(),
-    request_id: `req-${i}`,
-    tool: 'demo.echo',
-    actor: 'agent-1',
-    args_sha256: 'a'.repeat(64),
-    decision: 'allow',
-    reason: 'allowed by allowTools "demo.*"',
-    duration_ms: 1,
-    result_bytes: 10,
-    error_code: null,
-  };
+  return sampleRecord({ timestamp: new Date(i * 1000).toISOString(), request_id: `req-${i}` });
 }
 
 describe('jsonl file sink', () => {

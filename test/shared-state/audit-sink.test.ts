@@ -3,23 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/audit/log.js';
 import type { AuditRecord } from '../../src/audit/record.js';
 import { postgresAuditSink, verifyPostgresAudit } from '../../src/shared-state/index.js';
+import { sampleRecord } from '../helpers/audit.js';
 import { useTestDatabase } from './database.js';
 
 const db = useTestDatabase({ max: 10 });
 
 function record(writer: number, i: number): AuditRecord {
-  return {
-    timestamp: new Date().toISOString(),
-    request_id: `w${writer}-${i}`,
-    tool: 'demo.echo',
-    actor: `writer-${writer}`,
-    args_sha256: 'a'.repeat(64),
-    decision: 'allow',
-    reason: 'allowed by allowTools "demo.*"',
-    duration_ms: 1,
-    result_bytes: 2,
-    error_code: null,
-  };
+  return sampleRecord({ request_id: `w${writer}-${i}`, actor: `writer-${writer}` });
 }
 
 describe('PostgreSQL audit sink', () => {

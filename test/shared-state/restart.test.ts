@@ -3,22 +3,12 @@ import { createAuditLog } from '../../src/audit/log.js';
 import type { AuditRecord } from '../../src/audit/record.js';
 import { isSpendRefusal } from '../../src/pay/spend-tracker.js';
 import { postgresAuditSink, postgresSpendLedger, verifyPostgresAudit } from '../../src/shared-state/index.js';
+import { sampleRecord } from '../helpers/audit.js';
 import { useTestDatabase } from './database.js';
 
 const db = useTestDatabase({ connectionTimeoutMillis: 1000 });
 
-const record = (i: number): AuditRecord => ({
-  timestamp: new Date().toISOString(),
-  request_id: `r${i}`,
-  tool: 'demo.echo',
-  actor: null,
-  args_sha256: null,
-  decision: 'allow',
-  reason: 'allowed',
-  duration_ms: 0,
-  result_bytes: 0,
-  error_code: null,
-});
+const record = (i: number): AuditRecord => sampleRecord({ request_id: `r${i}` });
 
 describe('a database restart in the middle of a run', () => {
   it('loses and doubles no reservation, and flushes the buffered audit records once it is back', async () => {
