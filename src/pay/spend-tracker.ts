@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js';
+import { exceededBudget, refuseUnapproved, resolveSpendLimits } from './spend-limits.js';
 import { RollingSum } from './window.js';
 
 /** Millisatoshis per satoshi. Money is integer msat inside; sats only where users configure it. */
@@ -71,7 +71,6 @@ export interface SpendLedger {
 
 /** The spend tracker (`gw.spend`). */
 export interface SpendTracker extends SpendLedger {
-  tryReserve(request: SpendRequest): Reservation | SpendRefusal;
   /**
    * Checks every budget and records the spend in one step (no check-then-record race), or
    * refuses. O(1) amortised, whatever is in the window.
@@ -89,21 +88,9 @@ const DAY_BUCKET_MS = 60_000;
 /** Per-origin and per-actor windows kept at most; idle ones are dropped first. */
 const MAX_KEYS = 10_000;
 
-const SATS_OPTIONS = [
-  'maxAutoPaySats',
-  'maxSpendPerMinuteSats',
-  'maxSpendPerOriginPerMinuteSats',
-  'maxSpendPerActorPerMinuteSats',
-  'maxSpendPerDaySats',
-] as const satisfies readonly (keyof SpendTrackerOptions)[];
-
 /** True for a refusal of `tryReserve`. */
 export function isSpendRefusal(value: LedgerReservation | SpendRefusal): value is SpendRefusal {
   return 'code' in value;
-}
-
-function satsToMsat(sats: number | undefined): number | undefined {
-  return sats === undefined ? undefined : sats * MSAT_PER_SAT;
 }
 
 /** Rolling windows per key (origin, actor), bounded in number. */
@@ -140,52 +127,30 @@ class KeyedWindows {
  * ```
  */
 export function createSpendTracker(options: SpendTrackerOptions = {}): SpendTracker {
-  for (const key of SATS_OPTIONS) {
-    const value = options[key];
-    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      throw new GatewayError('CONFIG_INVALID', `${key} must be a whole number of sats, 0 or more.`);
-    }
-  }
+  const limits = resolveSpendLimits(options);
   const now = options.now ?? Date.now;
-  const maxAutoPayMsat = satsToMsat(options.maxAutoPaySats ?? 1000) ?? 0;
-  const perMinuteMsat = satsToMsat(options.maxSpendPerMinuteSats ?? 10_000) ?? 0;
-  const perOriginMsat = satsToMsat(options.maxSpendPerOriginPerMinuteSats);
-  const perActorMsat = satsToMsat(options.maxSpendPerActorPerMinuteSats);
-  const perDayMsat = satsToMsat(options.maxSpendPerDaySats);
   const minute = new RollingSum(MINUTE_MS, MINUTE_BUCKET_MS);
-  const day = perDayMsat === undefined ? undefined : new RollingSum(DAY_MS, DAY_BUCKET_MS);
+  const day = limits.day === undefined ? undefined : new RollingSum(DAY_MS, DAY_BUCKET_MS);
   const origins = new KeyedWindows();
   const actors = new KeyedWindows();
 
-  function refuse(limit: string, reason: string): SpendRefusal {
-    return { code: 'SPEND_LIMIT_EXCEEDED', reason, limit };
-  }
-
   return {
     tryReserve(request) {
+      const unapproved = refuseUnapproved(request, limits);
+      if (unapproved !== undefined) return unapproved;
       const { amountMsat, feeReserveMsat } = request;
-      if (!Number.isSafeInteger(amountMsat) || amountMsat <= 0 || !Number.isSafeInteger(feeReserveMsat) || feeReserveMsat < 0) {
-        throw new GatewayError('VALIDATION_FAILED', 'amountMsat must be a positive whole number and feeReserveMsat a whole number, 0 or more.');
-      }
-      if (amountMsat > maxAutoPayMsat && request.approved !== true) {
-        return { code: 'APPROVAL_REQUIRED', reason: `${amountMsat} msat is over maxAutoPaySats (${maxAutoPayMsat} msat) and needs approval`, limit: 'maxAutoPaySats' };
-      }
       const nowMs = now();
       const total = amountMsat + feeReserveMsat;
-      if (minute.total(nowMs) + total > perMinuteMsat) {
-        return refuse('maxSpendPerMinuteSats', `${total} msat (fee reserve included) would pass the budget of ${perMinuteMsat} msat per minute`);
-      }
-      const originWindow = perOriginMsat === undefined || request.origin === undefined ? undefined : origins.get(request.origin, nowMs);
-      if (originWindow !== undefined && originWindow.total(nowMs) + total > (perOriginMsat ?? 0)) {
-        return refuse('maxSpendPerOriginPerMinuteSats', `${total} msat would pass the budget of ${perOriginMsat} msat per minute for this origin`);
-      }
-      const actorWindow = perActorMsat === undefined || request.actor === undefined ? undefined : actors.get(request.actor, nowMs);
-      if (actorWindow !== undefined && actorWindow.total(nowMs) + total > (perActorMsat ?? 0)) {
-        return refuse('maxSpendPerActorPerMinuteSats', `${total} msat would pass the budget of ${perActorMsat} msat per minute for this actor`);
-      }
-      if (day !== undefined && day.total(nowMs) + total > (perDayMsat ?? 0)) {
-        return refuse('maxSpendPerDaySats', `${total} msat would pass the budget of ${perDayMsat} msat per day`);
-      }
+      const originWindow = limits.origin === undefined || request.origin === undefined ? undefined : origins.get(request.origin, nowMs);
+      const actorWindow = limits.actor === undefined || request.actor === undefined ? undefined : actors.get(request.actor, nowMs);
+      const spent = {
+        minute: minute.total(nowMs),
+        origin: originWindow?.total(nowMs) ?? 0,
+        actor: actorWindow?.total(nowMs) ?? 0,
+        day: day?.total(nowMs) ?? 0,
+      };
+      const exceeded = exceededBudget(request, total, spent, limits);
+      if (exceeded !== undefined) return exceeded;
       // Every check passed in this same synchronous step: record everywhere now.
       const windows: [RollingSum, number][] = [[minute, minute.add(total, nowMs)]];
       if (originWindow !== undefined) windows.push([originWindow, originWindow.add(total, nowMs)]);

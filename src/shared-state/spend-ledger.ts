@@ -1,20 +1,16 @@
 import type pg from 'pg';
 import { GatewayError } from '../errors.js';
 import { checkSchema, migrate } from './migrate.js';
-import { MSAT_PER_SAT, type LedgerReservation, type SpendLedger, type SpendRefusal, type SpendRequest } from '../pay/spend-tracker.js';
+import { exceededBudget, refuseUnapproved, resolveSpendLimits } from '../pay/spend-limits.js';
+import type { LedgerReservation, SpendLedger, SpendRefusal, SpendRequest, SpendTrackerOptions } from '../pay/spend-tracker.js';
 
 /** Options of {@link postgresSpendLedger}; limits in sats, as for the in-memory tracker. */
-export interface PostgresSpendLedgerOptions {
+export interface PostgresSpendLedgerOptions extends Omit<SpendTrackerOptions, 'now'> {
   pool: pg.Pool;
   /** Schema of the tables, created on first use. @default 'portcullis' */
   schema?: string | undefined;
   /** Whose budget this is: every process with the same owner shares one budget. @default 'default' */
   owner?: string | undefined;
-  maxAutoPaySats?: number | undefined;
-  maxSpendPerMinuteSats?: number | undefined;
-  maxSpendPerOriginPerMinuteSats?: number | undefined;
-  maxSpendPerActorPerMinuteSats?: number | undefined;
-  maxSpendPerDaySats?: number | undefined;
 }
 
 /** The shared ledger, usable as the payer's `spend`. */
@@ -40,15 +36,8 @@ export interface PostgresSpendLedger extends SpendLedger {
  */
 export async function postgresSpendLedger(options: PostgresSpendLedgerOptions): Promise<PostgresSpendLedger> {
   const schema = checkSchema(options.schema);
-  const msat = (sats: number | undefined): number | null => (sats === undefined ? null : sats * MSAT_PER_SAT);
+  const limits = resolveSpendLimits(options);
   const owner = options.owner ?? 'default';
-  const maxAutoPayMsat = msat(options.maxAutoPaySats ?? 1000) ?? 0;
-  const limits = {
-    minute: msat(options.maxSpendPerMinuteSats ?? 10_000),
-    origin: msat(options.maxSpendPerOriginPerMinuteSats),
-    actor: msat(options.maxSpendPerActorPerMinuteSats),
-    day: msat(options.maxSpendPerDaySats),
-  };
   const table = `${schema}.spend_entries`;
   await migrate(options.pool, schema, 'spend', 1, [
     `CREATE TABLE IF NOT EXISTS ${table} (
@@ -76,19 +65,11 @@ export async function postgresSpendLedger(options: PostgresSpendLedgerOptions): 
     FROM ${table}
     WHERE owner = $1 AND state <> 'released' AND created_at > clock_timestamp() - interval '1 day'`;
 
-  function refuse(limit: string, reason: string): SpendRefusal {
-    return { code: 'SPEND_LIMIT_EXCEEDED', reason, limit };
-  }
-
   return {
     async tryReserve(request) {
+      const unapproved = refuseUnapproved(request, limits);
+      if (unapproved !== undefined) return unapproved;
       const { amountMsat, feeReserveMsat } = request;
-      if (!Number.isSafeInteger(amountMsat) || amountMsat <= 0 || !Number.isSafeInteger(feeReserveMsat) || feeReserveMsat < 0) {
-        throw new GatewayError('VALIDATION_FAILED', 'amountMsat must be a positive whole number and feeReserveMsat a whole number, 0 or more.');
-      }
-      if (amountMsat > maxAutoPayMsat && request.approved !== true) {
-        return { code: 'APPROVAL_REQUIRED', reason: `${amountMsat} msat is over maxAutoPaySats (${maxAutoPayMsat} msat) and needs approval`, limit: 'maxAutoPaySats' };
-      }
       const total = amountMsat + feeReserveMsat;
       const client = await options.pool.connect();
       try {
@@ -96,12 +77,9 @@ export async function postgresSpendLedger(options: PostgresSpendLedgerOptions): 
         // One owner's reservations take turns; other owners are not held up.
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`portcullis-spend:${owner}`]);
         const { rows } = await client.query<{ minute: string; origin: string; actor: string; day: string }>(sums, [owner, request.origin ?? null, request.actor ?? null]);
-        const spent = rows[0] ?? { minute: '0', origin: '0', actor: '0', day: '0' };
-        let refusal: SpendRefusal | undefined;
-        if (limits.minute !== null && Number(spent.minute) + total > limits.minute) refusal = refuse('maxSpendPerMinuteSats', `${total} msat would pass the shared budget of ${limits.minute} msat per minute`);
-        else if (limits.origin !== null && request.origin !== undefined && Number(spent.origin) + total > limits.origin) refusal = refuse('maxSpendPerOriginPerMinuteSats', `${total} msat would pass the budget for this origin`);
-        else if (limits.actor !== null && request.actor !== undefined && Number(spent.actor) + total > limits.actor) refusal = refuse('maxSpendPerActorPerMinuteSats', `${total} msat would pass the budget for this actor`);
-        else if (limits.day !== null && Number(spent.day) + total > limits.day) refusal = refuse('maxSpendPerDaySats', `${total} msat would pass the budget of ${limits.day} msat per day`);
+        const row = rows[0] ?? { minute: '0', origin: '0', actor: '0', day: '0' };
+        const spent = { minute: Number(row.minute), origin: Number(row.origin), actor: Number(row.actor), day: Number(row.day) };
+        const refusal = exceededBudget(request, total, spent, limits);
         if (refusal !== undefined) {
           await client.query('ROLLBACK');
           return refusal;

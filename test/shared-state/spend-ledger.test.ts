@@ -40,6 +40,13 @@ describe('PostgreSQL spend ledger', () => {
     expect(await ledger.spentLastMinuteMsat()).toBe(6000);
   });
 
+  it('refuses a negative or fractional limit with CONFIG_INVALID before creating any table', async () => {
+    await expect(postgresSpendLedger({ pool: db.pool, schema: 'bad_limits', maxSpendPerDaySats: -1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(postgresSpendLedger({ pool: db.pool, schema: 'bad_limits', maxAutoPaySats: 1.5 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    const { rows } = await db.pool.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'bad_limits'");
+    expect(rows).toHaveLength(0);
+  });
+
   it("keeps a dead process's reservation counting until it is settled or released", async () => {
     const ledger = await postgresSpendLedger({ pool: db.pool, owner: 'crash', maxSpendPerMinuteSats: 10 });
     const orphan = await ledger.tryReserve({ amountMsat: 9000, feeReserveMsat: 0 });
