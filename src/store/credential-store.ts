@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, open, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GatewayError } from '../errors.js';
 import { isInside } from '../fs/roots.js';
 import { coalesced } from '../util/coalesced.js';
+import { writeTempFile } from '../util/temp-file.js';
 import { keyFile, keychainKey, type KeyProvider } from './keys.js';
 import { seal, unseal } from './seal.js';
 
@@ -106,17 +107,7 @@ export async function createCredentialStore(options: CredentialStoreOptions): Pr
 
   async function writeAtomically(id: string, bytes: Buffer): Promise<void> {
     const target = join(real, fileName(id));
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await handle.close();
+    const temp = await writeTempFile(target, bytes);
     await rename(temp, target);
     await syncDir();
   }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { GatewayError } from '../errors.js';
+import { writeTempFile } from '../util/temp-file.js';
 
 /** Where the store's 256-bit key comes from. */
 export interface KeyProvider {
@@ -40,14 +41,7 @@ export function keyFile(path: string): KeyProvider {
       const key = randomBytes(KEY_BYTES);
       // Write a temp file, then link it into place: link fails if the name exists, so two
       // processes racing never overwrite each other's key; the loser reads the winner's.
-      const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${key.toString('base64')}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      const temp = await writeTempFile(path, `${key.toString('base64')}\n`);
       await chmod(temp, 0o600);
       try {
         await link(temp, path);
