@@ -39,6 +39,9 @@ export const ERROR_CODES = [
   'PAID_BUT_REJECTED',
   'CREDENTIAL_INVALID',
   'DECRYPT_FAILED',
+  'MINT_NOT_ALLOWED',
+  'INSUFFICIENT_FUNDS',
+  'TOKEN_INVALID',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -7,6 +7,8 @@ import { fakeResolver, loopbackOnlyDial } from '../helpers/net.js';
 export function testZone(): ReturnType<typeof fakeResolver> {
   return fakeResolver({
     'api.test': ['127.0.0.1'],
+    'mint.test': ['127.0.0.1'],
+    'mint2.test': ['127.0.0.1'],
     'other.test': ['127.0.0.1'],
     'wrong.test': ['127.0.0.1'],
     'private.test': ['10.0.0.1'],
@@ -30,7 +32,7 @@ export async function testFetch(options: GuardedFetchOptions = {}): Promise<
   const dial = loopbackOnlyDial({ ca: cert });
   const resolver = testZone();
   const policy = {
-    allowedDomains: ['api.test', 'other.test', 'wrong.test', 'private.test', 'meta.test', 'mixed.test', 'v6mapped.test', 'rebind.test'],
+    allowedDomains: ['api.test', 'mint.test', 'mint2.test', 'other.test', 'wrong.test', 'private.test', 'meta.test', 'mixed.test', 'v6mapped.test', 'rebind.test'],
     allowNetworks: ['127.0.0.1/32'],
     resolver,
     ...options,

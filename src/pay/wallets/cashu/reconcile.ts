@@ -1,0 +1,82 @@
+import type { BookOp, StoredProof } from '../../../store/token-store.js';
+import { addReady, dropOp, heldBy, type WalletCore } from './core.js';
+import { settleMelt } from './melt.js';
+import { CheckStateEnum, restoreOutputs, statesOf, sumSat } from './mints.js';
+import { reclaimSent, receiveProofs } from './transfer.js';
+
+/** What `reconcile()` settled. */
+export interface ReconcileReport {
+  /** Operations finished (their outcome is now known and booked). */
+  settled: number;
+  /** Operations still open: the mint was unreachable or reports them pending. */
+  open: number;
+  /** Spendable balance afterwards, in sats. */
+  balanceSat: number;
+}
+
+/**
+ * Settles every operation written down but not finished (a crash, a lost answer): for each,
+ * the mint is asked what happened (NUT-07 checkstate, NUT-09 restore, the melt quote), and the
+ * book is brought in line. Proofs are never dropped on a guess: an operation whose state the
+ * mint cannot tell stays open.
+ */
+export async function reconcileMint(core: WalletCore, mint: string): Promise<ReconcileReport> {
+  const report = { settled: 0, open: 0, balanceSat: 0 };
+  const book = await core.tokens.read(mint);
+  for (const op of book.ops) {
+    let done = false;
+    try {
+      done = await settle(core, mint, op, heldBy(book, op.id));
+    } catch {
+      done = false;
+    }
+    if (done) report.settled += 1;
+    else report.open += 1;
+  }
+  const after = await core.tokens.read(mint);
+  report.balanceSat = sumSat(after.proofs.filter((entry) => entry.op === undefined).map((entry) => entry.proof));
+  return report;
+}
+
+async function settle(core: WalletCore, mint: string, op: BookOp, held: StoredProof[]): Promise<boolean> {
+  const wallet = await core.mints.walletFor(mint);
+  switch (op.kind) {
+    case 'melt':
+      await settleMelt(core, mint, op.id);
+      return !(await core.tokens.read(mint)).ops.some((candidate) => candidate.id === op.id);
+    case 'sent':
+      // The payee's answer never came: take the token back unless it was redeemed.
+      return (await reclaimSent(core, mint, op.id)) !== 'unknown';
+    case 'receive': {
+      const incoming = op.incoming ?? [];
+      const states = await statesOf(wallet, incoming);
+      if (states.every((state) => state === CheckStateEnum.UNSPENT)) {
+        await receiveProofs(core, mint, incoming, op.id); // the swap never happened: do it now
+        return true;
+      }
+      if (states.some((state) => state !== CheckStateEnum.SPENT)) return false;
+      const proofs = await restoreOutputs(wallet, op.outputs ?? []);
+      await core.tokens.update(mint, (book) => {
+        dropOp(book, op.id);
+        addReady(book, proofs);
+      });
+      return true;
+    }
+    case 'swap': {
+      const states = await statesOf(wallet, held);
+      if (states.every((state) => state === CheckStateEnum.UNSPENT)) {
+        await core.tokens.update(mint, (book) => dropOp(book, op.id, { keepProofs: true }));
+        return true;
+      }
+      if (states.some((state) => state !== CheckStateEnum.SPENT)) return false;
+      // The swap went through but its answer was lost: the mint signed our outputs; restore
+      // them. A token made from them was never handed out, so all of them are ours.
+      const proofs = await restoreOutputs(wallet, op.outputs ?? []);
+      await core.tokens.update(mint, (book) => {
+        dropOp(book, op.id);
+        addReady(book, proofs);
+      });
+      return true;
+    }
+  }
+}

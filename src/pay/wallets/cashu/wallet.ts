@@ -1,0 +1,185 @@
+import { getDecodedToken, getTokenMetadata } from '@cashu/cashu-ts';
+import { GatewayError } from '../../../errors.js';
+import { createGuardedFetch, type GuardedFetch } from '../../../net/fetch.js';
+import type { CredentialBackend } from '../../../store/credential-store.js';
+import { createTokenStore } from '../../../store/token-store.js';
+import type { Wallet } from '../../wallet.js';
+import type { WalletCore } from './core.js';
+import { meltInvoice, settleMelt } from './melt.js';
+import { mintRegistry, sumSat, toStored } from './mints.js';
+import { reconcileMint, type ReconcileReport } from './reconcile.js';
+import { confirmSent, makeToken, reclaimSent, receiveProofs, type OutgoingToken } from './transfer.js';
+
+/** Options of {@link cashuWallet}. */
+export interface CashuWalletOptions {
+  /** Mints this wallet deals with (`https://mint.example.com`). Tokens and payment requests naming only other mints are refused. */
+  mints: readonly string[];
+  /** Where the proofs live, encrypted at rest: `gw.credentials`, `createCredentialStore(...)` or the shared PostgreSQL store. */
+  store: CredentialBackend;
+  /**
+   * How the wallet reaches the mints. @default a guarded fetch allowing only the mints' host
+   * names (public addresses only)
+   */
+  fetch?: GuardedFetch | undefined;
+  /** Limit of one mint call, in ms. @default 30000 */
+  timeoutMs?: number | undefined;
+  now?: (() => number) | undefined;
+}
+
+/** Balance of a Cashu wallet, in sats. */
+export interface CashuBalance {
+  /** Spendable now, across all mints. */
+  availableSat: number;
+  /** Held by operations whose outcome is not settled yet (a token handed out, a pending melt). */
+  pendingSat: number;
+  byMint: Record<string, { availableSat: number; pendingSat: number }>;
+}
+
+/**
+ * A Cashu ecash wallet (`gw.pay.cashu`). It is also a Lightning {@link Wallet}: `payInvoice`
+ * melts proofs at a mint, so the L402 payer can pay invoices from ecash.
+ */
+export interface CashuWallet extends Wallet {
+  /** The allowed mints, normalised. */
+  readonly mints: readonly string[];
+  /**
+   * Receives a `cashuA`/`cashuB` token: swaps its proofs at the mint so the sender cannot spend
+   * them again. @throws GatewayError `MINT_NOT_ALLOWED` (before any network call), `TOKEN_INVALID`
+   */
+  receive(token: string): Promise<{ mint: string; amountSat: number; feeSat: number }>;
+  balance(): Promise<CashuBalance>;
+  /**
+   * Makes a token of `amountSat` to hand to someone (from `mint`, or the first allowed mint
+   * holding enough). Its proofs stay held until `confirm(id)` (the payee took it) or
+   * `reclaim(id)` (take it back unless redeemed).
+   */
+  send(amountSat: number, options?: { mint?: string | undefined; includeFees?: boolean | undefined; maxFeeSat?: number | undefined }): Promise<OutgoingToken>;
+  confirm(id: string): Promise<void>;
+  reclaim(id: string): Promise<'spent' | 'reclaimed' | 'unknown'>;
+  /** Settles every unfinished operation with the mints (after a crash or an unclear answer). */
+  reconcile(): Promise<ReconcileReport>;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a Cashu wallet on `@cashu/cashu-ts`, its proofs kept per mint in the encrypted
+ * credential store. Every operation is written down before proofs leave the wallet, and
+ * settled with the mint (`reconcile`) when its answer is lost: nothing lost, nothing counted twice.
+ *
+ * @example
+ * ```ts
+ * const cashu = cashuWallet({ mints: ['https://mint.example.com'], store: await createCredentialStore({ dir }) });
+ * await cashu.receive('cashuB…');
+ * const gw = await createGateway(config, { cashu });
+ * ```
+ */
+export function cashuWallet(options: CashuWalletOptions): CashuWallet {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const ownFetch = options.fetch === undefined;
+  const hosts = options.mints.flatMap((url) => {
+    try {
+      return [new URL(url).hostname];
+    } catch {
+      return [];
+    }
+  });
+  const fetch = options.fetch ?? createGuardedFetch({ allowedDomains: hosts, timeoutMs });
+  const mints = mintRegistry(options.mints, fetch, timeoutMs);
+  const core: WalletCore = { mints, tokens: createTokenStore(options.store), now: options.now ?? Date.now };
+
+  const mintFor = async (amountSat: number, named: string | undefined): Promise<string> => {
+    if (named !== undefined) {
+      const allowed = mints.allowed(named);
+      if (allowed === undefined) throw notAllowed(named);
+      return allowed;
+    }
+    for (const url of mints.urls) {
+      const book = await core.tokens.read(url);
+      if (sumSat(book.proofs.filter((entry) => entry.op === undefined).map((entry) => entry.proof)) >= amountSat) return url;
+    }
+    return mints.urls[0] as string;
+  };
+
+  /** The mint holding operation `id`. */
+  const mintOf = async (id: string): Promise<string | undefined> => {
+    for (const url of mints.urls) if ((await core.tokens.read(url)).ops.some((op) => op.id === id)) return url;
+    return undefined;
+  };
+
+  return {
+    mints: mints.urls,
+    async receive(token) {
+      let meta: ReturnType<typeof getTokenMetadata>;
+      try {
+        meta = getTokenMetadata(token.trim());
+      } catch (error) {
+        throw new GatewayError('TOKEN_INVALID', 'That is not a Cashu token (cashuA… or cashuB…).', { cause: error });
+      }
+      const mint = mints.allowed(meta.mint);
+      if (mint === undefined) throw notAllowed(meta.mint);
+      if ((meta.unit ?? 'sat') !== 'sat') throw new GatewayError('TOKEN_INVALID', `The token is in "${meta.unit}"; this wallet holds sats only.`);
+      const wallet = await mints.walletFor(mint);
+      let proofs;
+      try {
+        proofs = getDecodedToken(token.trim(), wallet.keyChain.getKeysets().map((keyset) => keyset.id)).proofs.map(toStored);
+      } catch (error) {
+        throw new GatewayError('TOKEN_INVALID', 'The token does not decode against the mint\'s keysets.', { cause: error });
+      }
+      return { mint, ...(await receiveProofs(core, mint, proofs)) };
+    },
+    async balance() {
+      const byMint: CashuBalance['byMint'] = {};
+      let availableSat = 0;
+      let pendingSat = 0;
+      for (const url of mints.urls) {
+        const { proofs } = await core.tokens.read(url);
+        const available = sumSat(proofs.filter((entry) => entry.op === undefined).map((entry) => entry.proof));
+        const pending = sumSat(proofs.filter((entry) => entry.op !== undefined).map((entry) => entry.proof));
+        byMint[url] = { availableSat: available, pendingSat: pending };
+        availableSat += available;
+        pendingSat += pending;
+      }
+      return { availableSat, pendingSat, byMint };
+    },
+    async send(amountSat, sendOptions = {}) {
+      if (!Number.isSafeInteger(amountSat) || amountSat <= 0) throw new GatewayError('VALIDATION_FAILED', 'amountSat must be a positive whole number of sats.');
+      const mint = await mintFor(amountSat, sendOptions.mint);
+      return makeToken(core, mint, amountSat, { includeFees: sendOptions.includeFees ?? false, maxFeeSat: sendOptions.maxFeeSat ?? Number.MAX_SAFE_INTEGER });
+    },
+    async confirm(id) {
+      const mint = await mintOf(id);
+      if (mint !== undefined) await confirmSent(core, mint, id);
+    },
+    async reclaim(id) {
+      const mint = await mintOf(id);
+      return mint === undefined ? 'spent' : reclaimSent(core, mint, id);
+    },
+    payInvoice: (request) => meltInvoice(core, request),
+    async lookupPayment(paymentHash) {
+      for (const url of mints.urls) {
+        const op = (await core.tokens.read(url)).ops.find((candidate) => candidate.kind === 'melt' && candidate.paymentHash === paymentHash);
+        if (op !== undefined) return settleMelt(core, url, op.id);
+      }
+      return undefined;
+    },
+    async reconcile() {
+      const total = { settled: 0, open: 0, balanceSat: 0 };
+      for (const url of mints.urls) {
+        const report = await reconcileMint(core, url);
+        total.settled += report.settled;
+        total.open += report.open;
+        total.balanceSat += report.balanceSat;
+      }
+      return total;
+    },
+    async close() {
+      if (ownFetch) await fetch.close();
+    },
+  };
+}
+
+function notAllowed(mint: string): GatewayError {
+  return new GatewayError('MINT_NOT_ALLOWED', `The mint ${mint} is not one this wallet deals with; nothing was sent to it.`, { data: { mint } });
+}
+
+export type { OutgoingToken, ReconcileReport };
