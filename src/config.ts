@@ -99,6 +99,10 @@ const paymentsSchema = z.strictObject({
   alwaysAskOrigins: z.array(z.string().url()).default([]),
   /** How long the host's approve() may take, in ms. */
   approvalTimeoutMs: durationMs.default(120_000),
+  /** With both a Lightning and a Cashu wallet: which pays a 402 that offers both. */
+  walletOrder: z.enum(['lightning-first', 'cashu-first']).default('lightning-first'),
+  /** `walletOrder` per origin (`https://api.example.com`). */
+  walletOrderByOrigin: z.record(z.string().url(), z.enum(['lightning-first', 'cashu-first'])).default({}),
   /** Methods the `pay.fetch` tool may use. */
   allowedMethods: z.array(z.enum(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'])).min(1).default(['GET', 'POST']),
   /** Directory of the encrypted credential store (paid credentials and pending payments); memory only when unset. */

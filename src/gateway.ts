@@ -18,6 +18,7 @@ import type { GuardedFetch } from './net/fetch.js';
 import { createSpendTracker, type SpendTracker } from './pay/spend-tracker.js';
 import type { ApprovalRequest, L402Payer, PaymentEvent } from './pay/l402-payer.js';
 import type { Wallet } from './pay/wallet.js';
+import type { CashuWallet } from './pay/wallets/cashu/wallet.js';
 import { openPayments, paymentRecord } from './payments.js';
 import type { CredentialStore } from './store/credential-store.js';
 import type { KeyProvider } from './store/keys.js';
@@ -58,6 +59,8 @@ export interface GatewayDeps {
   embeddedPostgres?: EmbeddedDatabase;
   /** The Lightning wallet `gw.pay` and the `pay.fetch` tool pay with (`nwcWallet(...)` or your own). */
   wallet?: Wallet;
+  /** The Cashu ecash wallet (`cashuWallet(...)`): pays `X-Cashu` (NUT-24) offers, and invoices by melting when there is no `wallet`. */
+  cashu?: CashuWallet;
   /** Asked about payments above `maxAutoPaySats` (a person in the loop); without it they are refused. */
   approve?: (request: ApprovalRequest) => Promise<boolean>;
   /** Where the credential store's key comes from. @default the OS keychain, else a 0600 key file */

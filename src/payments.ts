@@ -1,11 +1,11 @@
 import type { AuditDecision, AuditRecord } from './audit/record.js';
 import type { ResolvedConfig } from './config.js';
-import { GatewayError } from './errors.js';
 import type { GuardedFetch } from './net/fetch.js';
 import { createL402Payer, type ApprovalRequest, type L402Payer, type PaymentEvent } from './pay/l402-payer.js';
 import type { SpendTracker } from './pay/spend-tracker.js';
 import { payFetchTool } from './pay/tool.js';
 import type { Wallet } from './pay/wallet.js';
+import type { CashuWallet } from './pay/wallets/cashu/wallet.js';
 import { createCredentialStore, type CredentialStore } from './store/credential-store.js';
 import type { KeyProvider } from './store/keys.js';
 import type { ToolDefinition } from './tools.js';
@@ -13,13 +13,10 @@ import type { ToolDefinition } from './tools.js';
 /** What the payments part takes from `GatewayDeps`. */
 export interface PaymentDeps {
   wallet?: Wallet | undefined;
+  cashu?: CashuWallet | undefined;
   approve?: ((request: ApprovalRequest) => Promise<boolean>) | undefined;
   keyProvider?: KeyProvider | undefined;
 }
-
-const NO_WALLET: Wallet = {
-  payInvoice: () => Promise.reject(new GatewayError('PAYMENT_FAILED', 'No wallet is configured: pass one to createGateway(config, { wallet }).')),
-};
 
 const OUTCOME_DECISION: Readonly<Record<PaymentEvent['outcome'], AuditDecision>> = {
   paid: 'allow',
@@ -36,6 +33,8 @@ export function paymentRecord(event: PaymentEvent, timestampMs: number): AuditRe
   if (event.amountMsat !== undefined) details.amount_msat = event.amountMsat;
   if (event.feeMsat !== undefined) details.fee_msat = event.feeMsat;
   if (event.paymentHash !== undefined) details.payment_hash = event.paymentHash;
+  details.method = event.method ?? 'lightning';
+  if (event.mint !== undefined) details.mint = event.mint;
   return {
     timestamp: new Date(timestampMs).toISOString(),
     request_id: `pay-${timestampMs.toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
@@ -64,7 +63,10 @@ export async function openPayments(
   const pay = createL402Payer({
     fetch: parts.fetch,
     spend: parts.spend,
-    wallet: deps.wallet ?? NO_WALLET,
+    wallet: deps.wallet,
+    cashu: deps.cashu,
+    walletOrder: config.walletOrder,
+    walletOrderByOrigin: config.walletOrderByOrigin,
     store: credentials,
     network: config.network,
     maxFeeSats: config.maxFeeSats,
@@ -76,6 +78,6 @@ export async function openPayments(
     onEvent: parts.onEvent,
     now: parts.now,
   });
-  const tools = deps.wallet === undefined ? [] : [payFetchTool(pay, config.allowedMethods as [string, ...string[]])];
+  const tools = deps.wallet === undefined && deps.cashu === undefined ? [] : [payFetchTool(pay, config.allowedMethods as [string, ...string[]])];
   return { pay, credentials, tools };
 }

@@ -1,5 +1,6 @@
 /**
- * Payments: the spend tracker, HTTP 402 challenge parsing and BOLT11 decoding.
+ * Payments: the spend tracker, HTTP 402 challenge parsing, BOLT11 decoding, the L402 payer and
+ * the wallets (NWC, Cashu ecash, a person).
  *
  * @packageDocumentation
  */
@@ -25,9 +26,12 @@ export {
   type PayFetchOptions,
   type PaymentEvent,
   type PendingPayment,
+  type WalletOrder,
 } from './l402-payer.js';
 export type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
 export type { L402Credential } from './credentials.js';
 export { readMacaroon, type MacaroonInfo } from './macaroon.js';
 export { nwcWallet, type NwcWalletOptions } from './wallets/nwc.js';
+export { cashuWallet, type CashuBalance, type CashuWallet, type CashuWalletOptions, type OutgoingToken, type ReconcileReport } from './wallets/cashu/wallet.js';
+export { readCashuOffer, type CashuOffer } from './cashu-request.js';
 export { humanWallet, renderApproval, type ApprovalView, type HumanWalletOptions } from './approval.js';

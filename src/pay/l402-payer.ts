@@ -10,19 +10,30 @@ import { authorization, CredentialCache, scopeOf, type L402Credential } from './
 import { readMacaroon } from './macaroon.js';
 import { checkOffer, readOffer, type Offer } from './offers.js';
 import { paymentAuthorization } from './payment-scheme.js';
-import { isSpendRefusal, MSAT_PER_SAT, type LedgerReservation, type SpendLedger } from './spend-tracker.js';
+import { budgetGate, type BudgetGate } from './budget-gate.js';
+import { MSAT_PER_SAT, type LedgerReservation, type SpendLedger } from './spend-tracker.js';
 import type { Wallet } from './wallet.js';
+import type { CashuWallet } from './wallets/cashu/wallet.js';
+import { createCashuPayer } from './cashu-payer.js';
+
+const NO_WALLET: Wallet = {
+  payInvoice: () => Promise.reject(new GatewayError('PAYMENT_FAILED', 'No wallet is configured: pass one to createGateway(config, { wallet }) or { cashu }.')),
+};
 
 /** What a person sees when asked to approve a payment (see `renderApproval`). */
 export interface ApprovalRequest {
+  /** How it would be paid: a Lightning invoice, or Cashu ecash (NUT-24). @default 'lightning' */
+  method?: 'lightning' | 'cashu' | undefined;
   amountMsat: number;
   /** Routing fee reserved on top, in msat. */
   feeReserveMsat: number;
   origin: string;
   description: string | undefined;
   actor: string | undefined;
-  /** The BOLT11 invoice that would be paid. */
+  /** The BOLT11 invoice that would be paid; for Cashu, the NUT-18 payment request (`creqA…`). */
   invoice: string;
+  /** For Cashu: the mint the ecash would come from. */
+  mint?: string | undefined;
   /** Why a person is asked: over `maxAutoPaySats`, or an origin marked "always ask". */
   reason: 'over-auto-pay-cap' | 'always-ask';
 }
@@ -32,7 +43,17 @@ export interface L402PayerOptions {
   fetch: GuardedFetch;
   /** The budget: `gw.spend`, or a shared ledger. */
   spend: SpendLedger;
-  wallet: Wallet;
+  /** The Lightning wallet. Without one, invoices are paid from `cashu` (melt) when it is set. */
+  wallet?: Wallet | undefined;
+  /** The Cashu wallet: pays NUT-24 (`X-Cashu`) offers, and melts for invoices when there is no Lightning wallet. */
+  cashu?: CashuWallet | undefined;
+  /**
+   * Which to use when a 402 offers both a Lightning challenge and an `X-Cashu` request.
+   * Without a Lightning wallet, NUT-24 always comes before melting. @default 'lightning-first'
+   */
+  walletOrder?: WalletOrder | undefined;
+  /** `walletOrder` per origin (`https://api.example.com`). */
+  walletOrderByOrigin?: Readonly<Record<string, WalletOrder>> | undefined;
   /** Paid credentials and pending payments survive restarts here. @default memory only */
   store?: CredentialBackend | undefined;
   /** The network invoices must be for. @default 'bitcoin' */
@@ -54,6 +75,9 @@ export interface L402PayerOptions {
   now?: (() => number) | undefined;
 }
 
+/** Which wallet pays first when a 402 offers a choice. */
+export type WalletOrder = 'lightning-first' | 'cashu-first';
+
 /** One audited payment event. */
 export interface PaymentEvent {
   outcome: 'paid' | 'reused' | 'refused' | 'failed' | 'unknown' | 'rejected-after-payment';
@@ -62,6 +86,10 @@ export interface PaymentEvent {
   amountMsat?: number | undefined;
   feeMsat?: number | undefined;
   paymentHash?: string | undefined;
+  /** How it was (or would be) paid. @default 'lightning' */
+  method?: 'lightning' | 'cashu' | undefined;
+  /** For Cashu: the mint. */
+  mint?: string | undefined;
 }
 
 /** Per-call options of `pay.fetch`. */
@@ -86,6 +114,8 @@ export interface L402Payer {
    * retries once with the credential.
    */
   fetch(input: string | URL, init?: GuardedRequestInit, options?: PayFetchOptions): Promise<Response>;
+  /** The Cashu wallet, when one is configured: `receive(token)`, `balance()`, `send(amountSat)`, `reconcile()`. */
+  readonly cashu: CashuWallet | undefined;
   /** Finishes a payment that ended `PAYMENT_OUTCOME_UNKNOWN`, with the preimage or by asking the wallet. */
   resume(pending: PendingPayment | string, preimage?: string, init?: GuardedRequestInit): Promise<Response>;
 }
@@ -113,12 +143,11 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const inFlight = new Map<string, Promise<L402Credential>>();
   const reservations = new Map<string, LedgerReservation>();
   const emit = (event: PaymentEvent): void => options.onEvent?.(event);
-  const alwaysAsk = new Set(options.alwaysAskOrigins ?? []);
+  // Invoices are paid by the Lightning wallet, else melted from ecash.
+  const lightning: Wallet = options.wallet ?? options.cashu ?? NO_WALLET;
 
-  function refuse(code: ConstructorParameters<typeof GatewayError>[0], message: string, origin: string, data: Record<string, unknown> = {}): GatewayError {
-    emit({ outcome: 'refused', origin, code, ...(typeof data.amountMsat === 'number' ? { amountMsat: data.amountMsat } : {}) });
-    return new GatewayError(code, message, { data: { origin, ...data } });
-  }
+  const gate = budgetGate({ spend: options.spend, approve: options.approve, alwaysAskOrigins: options.alwaysAskOrigins, approvalTimeoutMs: options.approvalTimeoutMs, emit });
+  const refuse = (...args: Parameters<BudgetGate['refuse']>): GatewayError => gate.refuse(...args);
 
   /** Reads and checks the 402's offer; any refusal is reported as an event, then thrown. */
   function acceptableOffer(response: Response, origin: string, callOptions: PayFetchOptions): Offer {
@@ -136,38 +165,17 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     }
   }
 
-  async function askPerson(offer: Offer, origin: string, actor: string | undefined, reason: ApprovalRequest['reason']): Promise<boolean> {
-    if (options.approve === undefined) return false;
-    const request: ApprovalRequest = {
+  const reserve = (offer: Offer, origin: string, actor: string | undefined): Promise<LedgerReservation> =>
+    gate.reserve({
+      method: 'lightning',
       amountMsat: offer.invoice.amountMsat ?? 0,
       feeReserveMsat: maxFeeMsat,
       origin,
       description: offer.invoice.description,
       actor,
       invoice: offer.bolt11,
-      reason,
-    };
-    return withTimeout(options.approve(request), options.approvalTimeoutMs ?? 120_000).catch(() => false);
-  }
-
-  async function reserve(offer: Offer, origin: string, actor: string | undefined): Promise<LedgerReservation> {
-    const amountMsat = offer.invoice.amountMsat ?? 0;
-    const refusal = (limit: string, reason: string): GatewayError =>
-      refuse('APPROVAL_REQUIRED', `Payment refused: ${reason}.`, origin, { amountMsat, limit, description: offer.invoice.description ?? null });
-    let approved = false;
-    if (alwaysAsk.has(origin)) {
-      approved = await askPerson(offer, origin, actor, 'always-ask');
-      if (!approved) throw refusal('alwaysAskOrigins', `every payment to ${origin} needs a person's approval, and it was not given`);
-    }
-    let result = await options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor, approved });
-    if (isSpendRefusal(result) && result.code === 'APPROVAL_REQUIRED' && !approved && (await askPerson(offer, origin, actor, 'over-auto-pay-cap'))) {
-      result = await options.spend.tryReserve({ amountMsat, feeReserveMsat: maxFeeMsat, origin, actor, approved: true });
-    }
-    if (isSpendRefusal(result)) {
-      throw refuse(result.code, `Payment refused: ${result.reason}.`, origin, { amountMsat, limit: result.limit, description: offer.invoice.description ?? null });
-    }
-    return result;
-  }
+      reason: 'over-auto-pay-cap',
+    });
 
   /** Pays one offer: pending record first, then the wallet, then the preimage check. */
   async function pay(offer: Offer, url: URL, callOptions: PayFetchOptions): Promise<L402Credential> {
@@ -190,7 +198,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     let preimage: string;
     let feesPaidMsat: number;
     try {
-      ({ preimage, feesPaidMsat } = await options.wallet.payInvoice({ invoice: offer.bolt11, maxFeeMsat, signal: controller.signal }));
+      ({ preimage, feesPaidMsat } = await lightning.payInvoice({ invoice: offer.bolt11, maxFeeMsat, signal: controller.signal }));
     } catch (error) {
       if (isGatewayError(error) && error.code === 'PAYMENT_FAILED') {
         // The wallet knows nothing was paid: give the budget back and forget the pending record.
@@ -261,7 +269,31 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     );
   }
 
+  const cashuPayer = options.cashu === undefined ? undefined : createCashuPayer({ fetch: options.fetch, wallet: options.cashu, gate, maxFeeSats: maxFeeMsat / MSAT_PER_SAT, emit });
+
+  /**
+   * Whether a 402 is paid with ecash (NUT-24) rather than its Lightning challenge: when it has
+   * only an `X-Cashu` request, or both and the order for this origin puts Cashu first (always,
+   * without a Lightning wallet: melting costs a routing fee that NUT-24 does not) and an
+   * accepted mint holds enough. An unreadable `X-Cashu` next to a Lightning challenge is ignored.
+   */
+  async function choosesCashu(response: Response, origin: string): Promise<boolean> {
+    const header = response.headers.get('x-cashu');
+    if (header === null || cashuPayer === undefined) return false;
+    if (response.headers.get('www-authenticate') === null) return true;
+    const order = options.wallet === undefined ? 'cashu-first' : (options.walletOrderByOrigin?.[origin] ?? options.walletOrder ?? 'lightning-first');
+    if (order !== 'cashu-first') return false;
+    try {
+      // Loaded on first use: hosts without ecash never load the Cashu library.
+      const { readCashuOffer } = await import('./cashu-request.js');
+      return (await cashuPayer.mintFor(readCashuOffer(header, origin))) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
   return {
+    cashu: options.cashu,
     async fetch(input, init = {}, callOptions = {}) {
       const url = new URL(String(input));
       const cached = await cache.find(url);
@@ -288,8 +320,8 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       const url = new URL(String(record.url));
       const paymentHash = String(record.paymentHash);
       let proof = preimage;
-      if (proof === undefined && options.wallet.lookupPayment !== undefined) {
-        proof = (await options.wallet.lookupPayment(paymentHash, { signal: AbortSignal.timeout(paymentTimeoutMs) }))?.preimage;
+      if (proof === undefined && lightning.lookupPayment !== undefined) {
+        proof = (await lightning.lookupPayment(paymentHash, { signal: AbortSignal.timeout(paymentTimeoutMs) }))?.preimage;
       }
       if (proof === undefined) {
         throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The outcome of the payment is still unknown; the budget stays reserved.', { data: { origin: url.origin, pending: { id, paymentHash } } });
@@ -310,6 +342,10 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     // A 402 that appears only after a redirect to another origin is not this origin's to ask.
     if (new URL(response.url || url.href).origin !== url.origin) {
       throw refuse('INVALID_CHALLENGE', `A redirect to ${new URL(response.url).origin} answered 402; not paying another origin than the one asked.`, url.origin);
+    }
+    if (cashuPayer !== undefined && (await choosesCashu(response, url.origin))) {
+      const { readCashuOffer } = await import('./cashu-request.js');
+      return cashuPayer.pay(url, init, readCashuOffer(response.headers.get('x-cashu') ?? '', url.origin), callOptions);
     }
     const offer = acceptableOffer(response, url.origin, callOptions);
     const { scope } = scopeOf(url);
@@ -339,20 +375,4 @@ function withAuthorization(init: GuardedRequestInit, credential: L402Credential)
   const headers = new Headers(init.headers);
   headers.set('authorization', authorization(credential));
   return Object.fromEntries(headers);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timeout')), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

@@ -93,7 +93,7 @@ export async function startCashuMint(lightning: FakeLightning, knobs: MintKnobs 
 
   /** Checks every input is validly signed, unspent, not pending, and listed once. */
   const checkInputs = (inputs: readonly WireProof[]): string[] => {
-    if (!Array.isArray(inputs) || inputs.length === 0) throw new MintError(11000, 'no inputs');
+    if (inputs.length === 0) throw new MintError(11000, 'no inputs');
     const ys = inputs.map((proof) => {
       const key = keys.privKeys[String(proof.amount)];
       if (proof.id !== keysetId || key === undefined) throw new MintError(12001, 'unknown keyset');
@@ -244,12 +244,11 @@ export async function startCashuMint(lightning: FakeLightning, knobs: MintKnobs 
     return routes[`${method} ${path}`];
   };
 
-  let server: TestServer | undefined;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     stats.requests += 1;
     stats.byPath.set(path, (stats.byPath.get(path) ?? 0) + 1);
-    const text = server?.requests.at(-1)?.body ?? '';
+    const text = server.requests.at(-1)?.body ?? '';
     const handler = route(req.method ?? 'GET', path);
     res.setHeader('content-type', 'application/json');
     if (handler === undefined || knobs.failPath === path) {
@@ -270,7 +269,7 @@ export async function startCashuMint(lightning: FakeLightning, knobs: MintKnobs 
       res.end(JSON.stringify(error instanceof MintError ? { code: error.code, detail: error.detail } : { code: 10000, detail: String(error) }));
     }
   };
-  server = await startServer((req, res) => void handle(req, res));
+  const server: TestServer = await startServer((req, res) => void handle(req, res));
 
   return Object.assign(server, {
     knobs,

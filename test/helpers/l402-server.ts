@@ -5,6 +5,7 @@ import type { Network } from '../../src/pay/bolt11.js';
 import { startServer, type TestServer } from './http-server.js';
 import type { FakeLightning } from './lightning.js';
 import { mintMacaroon } from './macaroon.js';
+import type { CashuSeller } from './nut24-server.js';
 
 /** Knobs of the L402 server: one per failure the payer must handle. */
 export interface L402Knobs {
@@ -26,6 +27,8 @@ export interface L402Knobs {
   caveats?: string[];
   /** Redirect every unpaid request to api.test here (other hosts get the challenge). */
   redirectTo?: string;
+  /** Also offer NUT-24 ecash (an `X-Cashu` request next to the challenge) and take its tokens. */
+  cashu?: CashuSeller;
 }
 
 /**
@@ -51,6 +54,11 @@ export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs
     }
   };
   const server = await startServer((req, res) => {
+    const ecash = req.headers['x-cashu'];
+    if (knobs.cashu !== undefined && typeof ecash === 'string') {
+      void knobs.cashu.redeem(ecash).then((ok) => (ok ? res.end(`paid-ecash:${req.method} ${req.url}`) : res.writeHead(402).end('payment required')));
+      return;
+    }
     const auth = req.headers.authorization ?? '';
     const match = /^(L402|LSAT) ([A-Za-z0-9+/=_-]+):([0-9a-f]{64})$/.exec(auth);
     const sold = match === null ? undefined : tokens.get(match[2] ?? '');
@@ -89,7 +97,7 @@ export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs
     const payment = `Payment ${Object.entries(params).map(([k, v]) => `${k}="${v}"`).join(', ')}`;
     const header =
       knobs.scheme === 'LSAT' ? lsat : knobs.scheme === 'both' ? [lsat, l402] : knobs.scheme === 'payment' ? payment : knobs.scheme === 'all' ? [payment, lsat, l402] : l402;
-    res.writeHead(402, { 'www-authenticate': header }).end('payment required');
+    res.writeHead(402, { 'www-authenticate': header, ...(knobs.cashu === undefined ? {} : { 'x-cashu': knobs.cashu.header() }) }).end('payment required');
   });
   Object.defineProperty(server, 'challenges', { get: () => state.challenges });
   return Object.assign(server as TestServer & { challenges: number }, { knobs });

@@ -11,7 +11,7 @@ import { testFetch } from '../net/setup.js';
  * A Cashu wallet on an encrypted store, a local mint (and optionally a second one), and a
  * "stranger": a plain cashu-ts wallet on the same mint that hands us tokens.
  */
-export async function cashuRig(options: { mint?: MintKnobs; secondMint?: MintKnobs; wallet?: Partial<CashuWalletOptions>; extraPorts?: number[] } = {}) {
+export async function cashuRig(options: { mint?: MintKnobs | undefined; secondMint?: MintKnobs; wallet?: Partial<CashuWalletOptions>; extraPorts?: number[] } = {}) {
   const lightning = fakeLightning();
   const mint = await startCashuMint(lightning, options.mint);
   const second = options.secondMint === undefined ? undefined : await startCashuMint(lightning, options.secondMint);

@@ -24,12 +24,8 @@ export async function reconcileMint(core: WalletCore, mint: string): Promise<Rec
   const report = { settled: 0, open: 0, balanceSat: 0 };
   const book = await core.tokens.read(mint);
   for (const op of book.ops) {
-    let done = false;
-    try {
-      done = await settle(core, mint, op, heldBy(book, op.id));
-    } catch {
-      done = false;
-    }
+    // A mint that cannot answer now leaves the operation open, for the next reconcile.
+    const done = await settle(core, mint, op, heldBy(book, op.id)).catch(() => false);
     if (done) report.settled += 1;
     else report.open += 1;
   }

@@ -42,6 +42,8 @@ export interface CashuBalance {
 export interface CashuWallet extends Wallet {
   /** The allowed mints, normalised. */
   readonly mints: readonly string[];
+  /** `url` normalised when it is one of the allowed mints, else `undefined`. */
+  accepts(url: string): string | undefined;
   /**
    * Receives a `cashuA`/`cashuB` token: swaps its proofs at the mint so the sender cannot spend
    * them again. @throws GatewayError `MINT_NOT_ALLOWED` (before any network call), `TOKEN_INVALID`
@@ -108,6 +110,7 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
 
   return {
     mints: mints.urls,
+    accepts: (url) => mints.allowed(url),
     async receive(token) {
       let meta: ReturnType<typeof getTokenMetadata>;
       try {

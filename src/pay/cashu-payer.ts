@@ -1,0 +1,134 @@
+import { Headers } from 'undici';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { GuardedFetch, GuardedRequestInit } from '../net/fetch.js';
+import type { BudgetGate } from './budget-gate.js';
+import type { CashuOffer } from './cashu-request.js';
+import type { PayFetchOptions, PaymentEvent } from './l402-payer.js';
+import { MSAT_PER_SAT, type LedgerReservation } from './spend-tracker.js';
+import type { CashuWallet, OutgoingToken } from './wallets/cashu/wallet.js';
+
+export interface CashuPayerOptions {
+  fetch: GuardedFetch;
+  wallet: CashuWallet;
+  gate: BudgetGate;
+  /** Largest fee (our swap's and the payee's input fee) per payment, in sats. */
+  maxFeeSats: number;
+  emit: (event: PaymentEvent) => void;
+}
+
+/** Pays NUT-24 offers from the Cashu wallet. */
+export interface CashuPayer {
+  /** The mint this offer would be paid from, or `undefined` when no allowed mint holds enough. */
+  mintFor(offer: CashuOffer): Promise<string | undefined>;
+  /** Pays the offer and sends the request again with the token in `X-Cashu`, once. */
+  pay(url: URL, init: GuardedRequestInit, offer: CashuOffer, callOptions: PayFetchOptions): Promise<Response>;
+}
+
+/**
+ * The NUT-24 payer. Before paying it checks the amount against the caller's cap and the
+ * budget (approval included), and that a mint of the request is one the wallet deals with.
+ * It makes a token that redeems to exactly the amount (the payee's input fee included), sends
+ * it in `X-Cashu` (never retried; the guarded fetch drops it on a redirect to another origin),
+ * and settles by the answer: accepted → spent; a 402, an error or no answer → the token is
+ * taken back unless the payee redeemed it, so nothing is paid for nothing.
+ */
+export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
+  const { wallet, gate, emit } = options;
+  const maxFeeMsat = options.maxFeeSats * MSAT_PER_SAT;
+
+  /** The request's mints this wallet deals with, in the wallet's order. */
+  const acceptedMints = (offer: CashuOffer): string[] => {
+    const wanted = new Set(offer.mints.map((url) => wallet.accepts(url)));
+    return wallet.mints.filter((url) => wanted.has(url));
+  };
+
+  async function mintFor(offer: CashuOffer): Promise<string | undefined> {
+    const { byMint } = await wallet.balance();
+    return acceptedMints(offer).find((url) => (byMint[url]?.availableSat ?? 0) >= offer.amountSat);
+  }
+
+  /** After the payee's answer was not an acceptance: take the token back unless it was redeemed. */
+  async function settleUnaccepted(token: OutgoingToken, reservation: LedgerReservation, origin: string): Promise<'spent' | 'reclaimed' | 'unknown'> {
+    const outcome = await wallet.reclaim(token.id).catch(() => 'unknown' as const);
+    if (outcome === 'reclaimed') await reservation.release();
+    if (outcome === 'spent') {
+      await reservation.settle(token.feeSat * MSAT_PER_SAT);
+      emit({ outcome: 'rejected-after-payment', origin, code: 'PAID_BUT_REJECTED', amountMsat: token.amountSat * MSAT_PER_SAT, method: 'cashu', mint: token.mint });
+    }
+    if (outcome === 'unknown') emit({ outcome: 'unknown', origin, code: 'PAYMENT_OUTCOME_UNKNOWN', amountMsat: token.amountSat * MSAT_PER_SAT, method: 'cashu', mint: token.mint });
+    return outcome;
+  }
+
+  return {
+    mintFor,
+    async pay(url, init, offer, callOptions) {
+      const origin = url.origin;
+      const amountMsat = offer.amountSat * MSAT_PER_SAT;
+      if (callOptions.maxAmountSats !== undefined && offer.amountSat > callOptions.maxAmountSats) {
+        throw gate.refuse('AMOUNT_EXCEEDS_CAP', `${origin} asks ${offer.amountSat} sats in ecash, over the cap of ${callOptions.maxAmountSats}.`, origin, { amountMsat });
+      }
+      if (acceptedMints(offer).length === 0) {
+        throw gate.refuse('MINT_NOT_ALLOWED', `${origin} takes ecash only from mints this wallet does not deal with.`, origin, { amountMsat, mints: offer.mints });
+      }
+      const mint = await mintFor(offer);
+      if (mint === undefined) {
+        throw gate.refuse('INSUFFICIENT_FUNDS', `The ecash wallet holds less than ${offer.amountSat} sats at the mints ${origin} takes.`, origin, { amountMsat });
+      }
+      const reservation = await gate.reserve({
+        method: 'cashu',
+        amountMsat,
+        feeReserveMsat: maxFeeMsat,
+        origin,
+        description: offer.description,
+        actor: callOptions.actor,
+        invoice: offer.encoded,
+        mint,
+        reason: 'over-auto-pay-cap',
+      });
+      let token: OutgoingToken;
+      try {
+        token = await wallet.send(offer.amountSat, { mint, includeFees: true, maxFeeSat: options.maxFeeSats });
+      } catch (error) {
+        if (isGatewayError(error) && error.code === 'PAYMENT_OUTCOME_UNKNOWN') {
+          emit({ outcome: 'unknown', origin, code: error.code, amountMsat, method: 'cashu', mint });
+        } else {
+          await reservation.release();
+          emit({ outcome: 'failed', origin, code: isGatewayError(error) ? error.code : 'PAYMENT_FAILED', amountMsat, method: 'cashu', mint });
+        }
+        throw error;
+      }
+      const headers = new Headers(init.headers);
+      headers.set('x-cashu', token.token);
+      let response: Response;
+      try {
+        response = await options.fetch(url, { ...init, headers: Object.fromEntries(headers), retries: 0 });
+      } catch (error) {
+        const outcome = await settleUnaccepted(token, reservation, origin);
+        if (outcome === 'unknown') {
+          throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The request carrying the ecash failed and the mint could not say whether the token was redeemed; it stays held. Call reconcile() on the Cashu wallet later.', { cause: error, data: { origin, mint } });
+        }
+        throw error;
+      }
+      if (response.ok || (response.status >= 300 && response.status < 400)) {
+        await wallet.confirm(token.id);
+        await reservation.settle(token.feeSat * MSAT_PER_SAT);
+        emit({ outcome: 'paid', origin, amountMsat, feeMsat: token.feeSat * MSAT_PER_SAT, method: 'cashu', mint });
+        return response;
+      }
+      if (response.status !== 402) {
+        // An error answer: the payee may or may not have redeemed the token; the mint knows.
+        await settleUnaccepted(token, reservation, origin);
+        return response;
+      }
+      await response.arrayBuffer().catch(() => undefined);
+      const outcome = await settleUnaccepted(token, reservation, origin);
+      throw new GatewayError(
+        'PAID_BUT_REJECTED',
+        outcome === 'reclaimed'
+          ? `${origin} answered 402 again to the ecash; it had not redeemed the token, which is back in the wallet. Not paying again.`
+          : `${origin} answered 402 again to the ecash${outcome === 'spent' ? ' after redeeming it' : ''}; not paying again.`,
+        { data: { origin, mint, tokenOutcome: outcome } },
+      );
+    },
+  };
+}
