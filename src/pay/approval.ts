@@ -30,16 +30,21 @@ function sats(msat: number): string {
  * } });
  * ```
  */
-export function renderApproval(request: Pick<ApprovalRequest, 'amountMsat' | 'feeReserveMsat' | 'origin' | 'description' | 'invoice'> & { reason?: ApprovalRequest['reason'] }): ApprovalView {
-  const invoice = `lightning:${request.invoice}`.toUpperCase(); // upper case makes a denser QR code
+export function renderApproval(
+  request: Pick<ApprovalRequest, 'amountMsat' | 'feeReserveMsat' | 'origin' | 'description' | 'invoice'> & Partial<Pick<ApprovalRequest, 'reason' | 'method' | 'mint'>>,
+): ApprovalView {
+  const ecash = request.method === 'cashu';
+  // Upper case makes a denser QR code; a NUT-18 request (creqA, base64url) is case-sensitive.
+  const invoice = ecash ? request.invoice : `lightning:${request.invoice}`.toUpperCase();
   const why =
     request.reason === 'always-ask' ? 'this origin always asks' : request.reason === 'over-auto-pay-cap' ? 'over the automatic payment limit' : 'a payment by hand';
   const lines = [
     `Payment requested by ${request.origin}`,
-    `  amount:      ${sats(request.amountMsat)} (+ up to ${sats(request.feeReserveMsat)} routing fee)`,
+    `  amount:      ${sats(request.amountMsat)} (+ up to ${sats(request.feeReserveMsat)} ${ecash ? 'mint fees' : 'routing fee'})`,
+    ...(ecash ? [`  paid with:   Cashu ecash from ${request.mint ?? 'an allowed mint'}`] : []),
     `  description: ${request.description ?? '(none)'}`,
     `  why asked:   ${why}`,
-    `  invoice:     ${request.invoice}`,
+    `  ${ecash ? 'request:' : 'invoice:'}     ${request.invoice}`,
     '',
     renderUnicodeCompact(invoice),
   ];

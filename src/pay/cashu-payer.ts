@@ -44,7 +44,12 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
 
   async function mintFor(offer: CashuOffer): Promise<string | undefined> {
     const { byMint } = await wallet.balance();
-    return acceptedMints(offer).find((url) => (byMint[url]?.availableSat ?? 0) >= offer.amountSat);
+    const accepted = acceptedMints(offer);
+    // Spendable now; else enough once operations in flight are settled (their change comes back).
+    return (
+      accepted.find((url) => (byMint[url]?.availableSat ?? 0) >= offer.amountSat) ??
+      accepted.find((url) => (byMint[url]?.availableSat ?? 0) + (byMint[url]?.pendingSat ?? 0) >= offer.amountSat)
+    );
   }
 
   /** After the payee's answer was not an acceptance: take the token back unless it was redeemed. */
@@ -72,7 +77,7 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
       }
       const mint = await mintFor(offer);
       if (mint === undefined) {
-        throw gate.refuse('INSUFFICIENT_FUNDS', `The ecash wallet holds less than ${offer.amountSat} sats at the mints ${origin} takes.`, origin, { amountMsat });
+        throw gate.refuse('INSUFFICIENT_FUNDS', `The ecash wallet holds less than ${offer.amountSat} sats at the mints that ${origin} accepts.`, origin, { amountMsat });
       }
       const reservation = await gate.reserve({
         method: 'cashu',

@@ -19,6 +19,8 @@ export interface Nut24Knobs {
   dropAfterRedeem?: boolean | undefined;
   /** Redirect every unpaid request to api.test here. */
   redirectTo?: string | undefined;
+  /** A path served without payment (a baseline for benchmarks). */
+  freePath?: string | undefined;
 }
 
 /** The seller's side of NUT-24: issues payment requests and redeems the tokens it gets at the mint. */
@@ -67,6 +69,7 @@ export type CashuSeller = ReturnType<typeof cashuSeller>;
 export async function startNut24Server(knobs: Nut24Knobs, request: RequestFn): Promise<TestServer & { seller: CashuSeller }> {
   const seller = cashuSeller(knobs, request);
   const server = await startServer((req, res) => {
+    if (knobs.freePath !== undefined && req.url === knobs.freePath) return void res.end('free');
     const token = req.headers['x-cashu'];
     if (typeof token === 'string' && token !== '') {
       void seller.redeem(token).then((ok) => {

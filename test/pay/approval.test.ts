@@ -63,3 +63,14 @@ describe('human approval', () => {
     expect(rig.spend.spentLastMinuteMsat()).toBe(before);
   });
 });
+
+describe('human approval of ecash', () => {
+  it('renders a Cashu payment: the mint, mint fees, and the NUT-18 request as it is (case matters in base64url)', () => {
+    const view = renderApproval({ method: 'cashu', mint: 'https://mint.example', amountMsat: 40_000, feeReserveMsat: 2_000, origin: 'https://api.example', description: 'report', invoice: 'creqAabcDEF', reason: 'over-auto-pay-cap' });
+    expect(view.text).toContain('40 sats (+ up to 2 sats mint fees)');
+    expect(view.text).toContain('Cashu ecash from https://mint.example');
+    expect(view.text).toContain('request:     creqAabcDEF');
+    expect(view.text).not.toContain('CREQAABCDEF');
+    expect(view.svg.startsWith('<svg')).toBe(true);
+  });
+});

@@ -7,6 +7,9 @@ import { fakeLightning } from '../helpers/lightning.js';
 import { loopbackOnlyDial } from '../helpers/net.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { testZone } from '../net/setup.js';
+import { guardedMintRequest } from '../../src/pay/wallets/cashu/mint-request.js';
+import { startNut24Server } from '../helpers/nut24-server.js';
+import { cashuRig } from './cashu-setup.js';
 
 describe('pay.fetch tool and gw.pay', () => {
   it('pays through the pipeline, audits the call and the payment, and never writes a preimage or token to the audit log', async () => {
@@ -40,6 +43,31 @@ describe('pay.fetch tool and gw.pay', () => {
     const text = await readFile(dir.join('audit.jsonl'), 'utf8');
     for (const preimage of lightning.preimages()) expect(text).not.toContain(preimage);
     expect(text).not.toMatch(/AgE|macaroon/);
+  });
+
+  it('pays an X-Cashu 402 with ecash through the pipeline; the audit names the method and mint, never the token', async () => {
+    await using dir = await tempDir();
+    await using rig = await cashuRig();
+    await rig.fund(100);
+    await using server = await startNut24Server({ mints: [rig.mintUrl], amountSat: 12 }, guardedMintRequest(rig.net.fetch, 2000));
+    const gw = await createGateway(
+      {
+        policy: { allowTools: ['pay.fetch'] },
+        audit: { file: dir.join('audit.jsonl') },
+        connectors: { http: { allowedDomains: ['api.test'], allowedPorts: [server.port], allowNetworks: ['127.0.0.1/32'] } },
+      },
+      { cashu: rig.wallet, resolver: testZone(), dial: loopbackOnlyDial() },
+    );
+    expect(await gw.call('pay.fetch', { url: `http://api.test:${server.port}/paid/ecash` })).toMatchObject({ status: 200, body: 'paid:GET /paid/ecash' });
+    await expect(gw.call('pay.fetch', { url: `http://api.test:${server.port}/paid/x`, headers: { 'x-cashu': 'cashuBforged' } })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await gw.pay.cashu?.balance()).toMatchObject({ availableSat: 88, pendingSat: 0 });
+    await gw.close();
+    const records = await readAudit(dir.join('audit.jsonl'));
+    expect(records[0]).toMatchObject({ tool: 'pay.payment', decision: 'allow', details: { outcome: 'paid', method: 'cashu', mint: rig.mintUrl, amount_msat: 12_000 } });
+    const text = await readFile(dir.join('audit.jsonl'), 'utf8');
+    expect(server.seller.state.tokens).toHaveLength(1);
+    expect(text).not.toContain(server.seller.state.tokens[0]);
+    expect(text).not.toContain('cashuB');
   });
 
   it('has no pay.fetch tool without a wallet, and gw.pay says why it cannot pay', async () => {

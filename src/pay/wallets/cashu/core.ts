@@ -9,6 +9,29 @@ export interface WalletCore {
   mints: MintRegistry;
   tokens: TokenStore;
   now: () => number;
+  /** Mint calls in flight per mint: their change comes back when they end. */
+  inFlight: Map<string, Set<Promise<unknown>>>;
+}
+
+/** Runs a mint call while others can see it is in flight (and wait for its change). */
+export async function tracked<T>(core: WalletCore, mint: string, call: () => Promise<T>): Promise<T> {
+  const running = call();
+  const set = core.inFlight.get(mint) ?? new Set<Promise<unknown>>();
+  core.inFlight.set(mint, set);
+  set.add(running);
+  try {
+    return await running;
+  } finally {
+    set.delete(running);
+  }
+}
+
+/** Waits until one mint call in flight at `mint` ends; false when there is none to wait for. */
+export async function waitForChange(core: WalletCore, mint: string): Promise<boolean> {
+  const running = [...(core.inFlight.get(mint) ?? [])];
+  if (running.length === 0) return false;
+  await Promise.race(running.map((call) => call.catch(() => undefined)));
+  return true;
 }
 
 export const newOpId = (): string => randomUUID();

@@ -1,7 +1,7 @@
 import { getEncodedToken, type Proof, type SwapPreview } from '@cashu/cashu-ts';
-import { GatewayError } from '../../../errors.js';
+import { GatewayError, isGatewayError } from '../../../errors.js';
 import type { StoredProof } from '../../../store/token-store.js';
-import { addReady, callMint, dropOp, findOp, heldBy, mintRefused, newOpId, outcomeUnknown, readyProofs, releaseAfterRefusal, reserve, type WalletCore } from './core.js';
+import { addReady, callMint, dropOp, findOp, heldBy, mintRefused, newOpId, outcomeUnknown, readyProofs, releaseAfterRefusal, reserve, tracked, waitForChange, type WalletCore } from './core.js';
 import { CheckStateEnum, serializeOutputs, statesOf, sumSat, toProofLike, toStored } from './mints.js';
 
 /** A token handed out, held until the payee's answer says whether it was redeemed. */
@@ -27,6 +27,17 @@ export interface OutgoingToken {
  *   `maxFeeSat`, or the mint refused; nothing spent), `PAYMENT_OUTCOME_UNKNOWN` (reconcile later).
  */
 export async function makeToken(core: WalletCore, mint: string, amountSat: number, options: { includeFees: boolean; maxFeeSat: number }): Promise<OutgoingToken> {
+  for (;;) {
+    try {
+      return await makeTokenOnce(core, mint, amountSat, options);
+    } catch (error) {
+      // Proofs held by our own swaps in flight come back as change: wait for one, then retry.
+      if (!(isGatewayError(error) && error.code === 'INSUFFICIENT_FUNDS' && (await waitForChange(core, mint)))) throw error;
+    }
+  }
+}
+
+async function makeTokenOnce(core: WalletCore, mint: string, amountSat: number, options: { includeFees: boolean; maxFeeSat: number }): Promise<OutgoingToken> {
   const wallet = await core.mints.walletFor(mint);
   const id = newOpId();
   const plan = await core.tokens.update(mint, async (book): Promise<{ exact: StoredProof[] } | { preview: SwapPreview }> => {
@@ -61,22 +72,29 @@ export async function makeToken(core: WalletCore, mint: string, amountSat: numbe
   });
 
   if ('exact' in plan) return outgoing(mint, id, plan.exact, amountSat);
-  const outcome = await callMint(() => wallet.completeSwap(plan.preview));
+  const outcome = await tracked(core, mint, async () => {
+    const result = await callMint(() => wallet.completeSwap(plan.preview));
+    if (result.ok) await bookSwapResult(core, mint, id, amountSat, result.value);
+    return result;
+  });
   if (!outcome.ok) {
     if (!outcome.refused) throw outcomeUnknown('swap', mint, id, outcome.error);
     await releaseAfterRefusal(core, mint, wallet, id);
     throw mintRefused('swap', mint, outcome.error);
   }
-  const { keep, send } = outcome.value;
+  const token = outgoing(mint, id, outcome.value.send.map(toStored), amountSat);
+  return { ...token, feeSat: token.feeSat + plan.preview.fees.toNumber() };
+}
+
+/** Books a swap's answer: inputs out, change in, the token's proofs held as `sent`. */
+async function bookSwapResult(core: WalletCore, mint: string, id: string, amountSat: number, result: { keep: Proof[]; send: Proof[] }): Promise<void> {
   await core.tokens.update(mint, (book) => {
     dropOp(book, id);
-    addReady(book, keep);
-    const sent = send.map(toStored);
+    addReady(book, result.keep);
+    const sent = result.send.map(toStored);
     reserve(book, { id, kind: 'sent', createdAtMs: core.now(), amountSat, inputs: sent.map((p) => p.secret) }, []);
     for (const proof of sent) book.proofs.push({ proof, op: id });
   });
-  const token = outgoing(mint, id, send.map(toStored), amountSat);
-  return { ...token, feeSat: token.feeSat + plan.preview.fees.toNumber() };
 }
 
 function outgoing(mint: string, id: string, proofs: StoredProof[], amountSat: number): OutgoingToken {

@@ -87,7 +87,7 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
   });
   const fetch = options.fetch ?? createGuardedFetch({ allowedDomains: hosts, timeoutMs });
   const mints = mintRegistry(options.mints, fetch, timeoutMs);
-  const core: WalletCore = { mints, tokens: createTokenStore(options.store), now: options.now ?? Date.now };
+  const core: WalletCore = { mints, tokens: createTokenStore(options.store), now: options.now ?? Date.now, inFlight: new Map() };
 
   const mintFor = async (amountSat: number, named: string | undefined): Promise<string> => {
     if (named !== undefined) {
