@@ -45,6 +45,22 @@ describe('cashuWallet: receive, balance, send', () => {
     await onlyFirst.close();
   });
 
+  it('reaches mints only through the network guard: a mint name that resolves to a private address is refused before any socket opens', async () => {
+    await using rig = await cashuRig();
+    const privateMint = `http://private.test:${rig.mint.port}`;
+    // A real token, relabelled as coming from the private-address mint the host (wrongly) listed.
+    const { getDecodedToken, getEncodedToken } = await import('@cashu/cashu-ts');
+    const real = getDecodedToken(await rig.strangerToken(8), [rig.mint.keysetId]);
+    const relabelled = getEncodedToken({ ...real, mint: privateMint });
+    const requests = rig.mint.stats.requests;
+    const dialled = rig.net.dial.dialled.length;
+    const wallet = rig.open({ mints: [privateMint] });
+    expect(await codeOf(wallet.receive(relabelled))).toBe('SSRF_BLOCKED');
+    expect(rig.net.dial.dialled.length).toBe(dialled);
+    expect(rig.mint.stats.requests).toBe(requests);
+    await wallet.close();
+  });
+
   it('refuses what is not a token, without echoing it', async () => {
     await using rig = await cashuRig();
     const error = await rig.wallet.receive('cashuBnot-a-token-secret-stuff').catch((e: unknown) => e);

@@ -115,6 +115,28 @@ describe('NUT-24: paying an X-Cashu 402 with ecash', () => {
   });
 });
 
+describe('NUT-24 under load', () => {
+  it('20 concurrent paid requests: each paid once with its own token, every sat accounted for', async () => {
+    await using rig = await nut24Rig({ fundSat: 300 });
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => rig.payer.fetch(rig.url(`/paid/${i}`))));
+    expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect(new Set(rig.server.seller.state.tokens).size).toBe(20);
+    expect(rig.server.seller.state.redeemedSat).toBe(200);
+    expect(await rig.wallet.balance()).toMatchObject({ availableSat: 100, pendingSat: 0 });
+    expect(rig.spend.spentLastMinuteMsat()).toBe(200_000);
+  });
+
+  it('20 concurrent requests against a 100-sat budget: exactly 10 paid, the rest refused before any token', async () => {
+    // No fee reserve (this mint charges none), so the budget holds exactly ten 10-sat payments.
+    await using rig = await nut24Rig({ fundSat: 300, spend: { maxSpendPerMinuteSats: 100 }, payer: { maxFeeSats: 0 } });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => rig.payer.fetch(rig.url(`/paid/${i}`))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'SPEND_LIMIT_EXCEEDED' });
+    expect(rig.server.seller.state.tokens).toHaveLength(10);
+    expect(await rig.wallet.balance()).toMatchObject({ availableSat: 200, pendingSat: 0 });
+  });
+});
+
 describe('NUT-24: when the seller does not take the ecash', () => {
   it('a 402 to an unredeemed token: it is taken back, the budget given back, and nothing paid again', async () => {
     await using rig = await nut24Rig({ seller: { rejectPaid: true } });

@@ -1,5 +1,5 @@
 import { OutputData, type MeltQuoteBolt11Response, type MeltPreview, type SerializedOutputData, type Wallet as MintWallet } from '@cashu/cashu-ts';
-import { GatewayError } from '../../../errors.js';
+import { GatewayError, isGatewayError } from '../../../errors.js';
 import type { BookOp } from '../../../store/token-store.js';
 import { decodeInvoice } from '../../bolt11.js';
 import type { PayInvoiceRequest, PayInvoiceResult } from '../../wallet.js';
@@ -17,6 +17,18 @@ const failed = (message: string, data: Record<string, unknown> = {}, cause?: unk
  * `PAYMENT_OUTCOME_UNKNOWN` and `lookupPayment` finishes it later.
  */
 export async function meltInvoice(core: WalletCore, request: PayInvoiceRequest): Promise<PayInvoiceResult> {
+  let chosen: { mint: string; wallet: MintWallet; prepared: PreparedMelt };
+  try {
+    chosen = await chooseMelt(core, request);
+  } catch (error) {
+    // Nothing is held before the melt is prepared: any failure so far certainly paid nothing.
+    if (isGatewayError(error) && error.code === 'PAYMENT_FAILED') throw error;
+    throw failed('The melt could not be prepared; nothing was spent.', {}, error);
+  }
+  return completeMelt(core, chosen.mint, chosen.wallet, chosen.prepared);
+}
+
+async function chooseMelt(core: WalletCore, request: PayInvoiceRequest): Promise<{ mint: string; wallet: MintWallet; prepared: PreparedMelt }> {
   const invoice = decodeInvoice(request.invoice);
   if (invoice.amountMsat === undefined) throw failed('An amountless invoice cannot be melted.');
   const amountSat = Math.ceil(invoice.amountMsat / 1000);
@@ -24,9 +36,10 @@ export async function meltInvoice(core: WalletCore, request: PayInvoiceRequest):
   for (const mint of core.mints.urls) {
     const held = sumSat(readyProofs(await core.tokens.read(mint)));
     if (held < amountSat) continue;
-    const wallet = await core.mints.walletFor(mint);
+    let wallet: MintWallet;
     let quote: MeltQuoteBolt11Response;
     try {
+      wallet = await core.mints.walletFor(mint);
       quote = await wallet.createMeltQuoteBolt11(request.invoice);
     } catch (error) {
       lastRefusal = failed(`The mint ${mint} would not quote the invoice.`, { mint }, error);
@@ -37,7 +50,7 @@ export async function meltInvoice(core: WalletCore, request: PayInvoiceRequest):
     }
     const prepared = await prepareMelt(core, mint, wallet, quote, amountSat, invoice.paymentHash, request.maxFeeMsat);
     if (prepared === undefined) continue;
-    return completeMelt(core, mint, wallet, prepared);
+    return { mint, wallet, prepared };
   }
   throw lastRefusal ?? new GatewayError('PAYMENT_FAILED', `No allowed mint holds ${amountSat} sat and the fee reserve; nothing was spent.`, { data: { amountSat } });
 }

@@ -1,5 +1,5 @@
 import { Amount, CheckStateEnum, Mint, normalizeMintUrl, OutputData, Wallet, type Proof, type ProofLike, type SerializedOutputData } from '@cashu/cashu-ts';
-import { GatewayError } from '../../../errors.js';
+import { GatewayError, isGatewayError } from '../../../errors.js';
 import type { GuardedFetch } from '../../../net/fetch.js';
 import type { StoredOutput, StoredProof } from '../../../store/token-store.js';
 import { guardedMintRequest } from './mint-request.js';
@@ -43,7 +43,12 @@ export function mintRegistry(mints: readonly string[], fetch: GuardedFetch, time
       let wallet = loaded.get(url);
       if (wallet === undefined) {
         const fresh = new Wallet(new Mint(url, { customRequest: request }), { unit: 'sat' });
-        wallet = fresh.loadMint().then(() => fresh);
+        wallet = fresh.loadMint().then(
+          () => fresh,
+          (error: unknown) => {
+            throw mintError(url, error);
+          },
+        );
         // A failed load is retried on next use instead of being remembered.
         wallet.catch(() => loaded.delete(url));
         loaded.set(url, wallet);
@@ -51,6 +56,17 @@ export function mintRegistry(mints: readonly string[], fetch: GuardedFetch, time
       return wallet;
     },
   };
+}
+
+/**
+ * A failure talking to a mint as a GatewayError: the network guard's own refusal (SSRF_BLOCKED,
+ * DOMAIN_NOT_ALLOWED, TIMEOUT...) when that is what stopped it, else `UPSTREAM_ERROR`.
+ */
+export function mintError(url: string, error: unknown): GatewayError {
+  if (isGatewayError(error)) return error;
+  const guard = error instanceof Error && isGatewayError(error.cause) ? error.cause : undefined;
+  if (guard !== undefined) return guard;
+  return new GatewayError('UPSTREAM_ERROR', `The mint ${url} could not be used (${error instanceof Error ? error.message : 'unexpected answer'}).`, { cause: error, data: { mint: url } });
 }
 
 /** A cashu-ts proof as stored (plain JSON; no witness: this wallet holds unlocked proofs only). */

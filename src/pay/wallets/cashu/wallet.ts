@@ -6,7 +6,7 @@ import { createTokenStore } from '../../../store/token-store.js';
 import type { Wallet } from '../../wallet.js';
 import type { WalletCore } from './core.js';
 import { meltInvoice, settleMelt } from './melt.js';
-import { mintRegistry, sumSat, toStored } from './mints.js';
+import { mintError, mintRegistry, sumSat, toStored } from './mints.js';
 import { reconcileMint, type ReconcileReport } from './reconcile.js';
 import { confirmSent, makeToken, reclaimSent, receiveProofs, type OutgoingToken } from './transfer.js';
 
@@ -108,6 +108,15 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
     return undefined;
   };
 
+  /** Only GatewayErrors leave the wallet: anything else from a mint becomes one. */
+  const gateway = async <T>(mint: string | undefined, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw mintError(mint ?? 'of this wallet', error);
+    }
+  };
+
   return {
     mints: mints.urls,
     accepts: (url) => mints.allowed(url),
@@ -121,14 +130,16 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
       const mint = mints.allowed(meta.mint);
       if (mint === undefined) throw notAllowed(meta.mint);
       if ((meta.unit ?? 'sat') !== 'sat') throw new GatewayError('TOKEN_INVALID', `The token is in "${meta.unit}"; this wallet holds sats only.`);
-      const wallet = await mints.walletFor(mint);
-      let proofs;
-      try {
-        proofs = getDecodedToken(token.trim(), wallet.keyChain.getKeysets().map((keyset) => keyset.id)).proofs.map(toStored);
-      } catch (error) {
-        throw new GatewayError('TOKEN_INVALID', 'The token does not decode against the mint\'s keysets.', { cause: error });
-      }
-      return { mint, ...(await receiveProofs(core, mint, proofs)) };
+      return gateway(mint, async () => {
+        const wallet = await mints.walletFor(mint);
+        let proofs;
+        try {
+          proofs = getDecodedToken(token.trim(), wallet.keyChain.getKeysets().map((keyset) => keyset.id)).proofs.map(toStored);
+        } catch (error) {
+          throw new GatewayError('TOKEN_INVALID', 'The token does not decode against the mint\'s keysets.', { cause: error });
+        }
+        return { mint, ...(await receiveProofs(core, mint, proofs)) };
+      });
     },
     async balance() {
       const byMint: CashuBalance['byMint'] = {};
@@ -147,7 +158,7 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
     async send(amountSat, sendOptions = {}) {
       if (!Number.isSafeInteger(amountSat) || amountSat <= 0) throw new GatewayError('VALIDATION_FAILED', 'amountSat must be a positive whole number of sats.');
       const mint = await mintFor(amountSat, sendOptions.mint);
-      return makeToken(core, mint, amountSat, { includeFees: sendOptions.includeFees ?? false, maxFeeSat: sendOptions.maxFeeSat ?? Number.MAX_SAFE_INTEGER });
+      return gateway(mint, () => makeToken(core, mint, amountSat, { includeFees: sendOptions.includeFees ?? false, maxFeeSat: sendOptions.maxFeeSat ?? Number.MAX_SAFE_INTEGER }));
     },
     async confirm(id) {
       const mint = await mintOf(id);
@@ -155,20 +166,21 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
     },
     async reclaim(id) {
       const mint = await mintOf(id);
-      return mint === undefined ? 'spent' : reclaimSent(core, mint, id);
+      return mint === undefined ? 'spent' : gateway(mint, () => reclaimSent(core, mint, id));
     },
     payInvoice: (request) => meltInvoice(core, request),
     async lookupPayment(paymentHash) {
       for (const url of mints.urls) {
         const op = (await core.tokens.read(url)).ops.find((candidate) => candidate.kind === 'melt' && candidate.paymentHash === paymentHash);
-        if (op !== undefined) return settleMelt(core, url, op.id);
+        // An unreachable mint leaves the outcome unknown, as it was.
+        if (op !== undefined) return settleMelt(core, url, op.id).catch(() => undefined);
       }
       return undefined;
     },
     async reconcile() {
       const total = { settled: 0, open: 0, balanceSat: 0 };
       for (const url of mints.urls) {
-        const report = await reconcileMint(core, url);
+        const report = await gateway(url, () => reconcileMint(core, url));
         total.settled += report.settled;
         total.open += report.open;
         total.balanceSat += report.balanceSat;
