@@ -58,7 +58,8 @@ export interface TokenStore {
   update<T>(mintUrl: string, change: (book: Book) => T | Promise<T>): Promise<T>;
 }
 
-const recordId = (mintUrl: string): string => `cashu:v1:${mintUrl}`;
+/** One record per mint and unit (this wallet holds `sat` only). */
+const recordId = (mintUrl: string, unit = 'sat'): string => `cashu:v1:${mintUrl}:${unit}`;
 
 /**
  * Opens the token store on a credential backend (the encrypted file store or the shared one):

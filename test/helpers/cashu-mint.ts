@@ -17,6 +17,8 @@ export interface MintKnobs {
   meltMode?: 'pay' | 'pending' | 'fail';
   /** Do the next operation on this path, then drop the connection without answering (a crash or lost answer). */
   dropAnswerTo?: '/v1/swap' | '/v1/melt/bolt11' | undefined;
+  /** Do every operation on this path, then never answer (the caller crashes while waiting). */
+  holdAnswerTo?: '/v1/swap' | '/v1/melt/bolt11' | undefined;
   /** Refuse every request on this path with HTTP 500 without doing anything. */
   failPath?: string | undefined;
 }
@@ -258,6 +260,7 @@ export async function startCashuMint(lightning: FakeLightning, knobs: MintKnobs 
     }
     try {
       const answer = await handler(text === '' ? {} : (JSON.parse(text) as Record<string, unknown>), path);
+      if (knobs.holdAnswerTo === path) return; // done, but the answer never leaves
       if (knobs.dropAnswerTo === path) {
         knobs.dropAnswerTo = undefined;
         req.socket.destroy();

@@ -6,7 +6,7 @@ import type { Book } from '../../src/store/token-store.js';
 import { cashuRig } from './cashu-setup.js';
 
 const bookOf = async (rig: Awaited<ReturnType<typeof cashuRig>>, url = rig.mintUrl): Promise<Book> =>
-  JSON.parse(String((await rig.store.get(`cashu:v1:${url}`))?.book)) as Book;
+  JSON.parse(String((await rig.store.get(`cashu:v1:${url}:sat`))?.book)) as Book;
 
 const codeOf = async (promise: Promise<unknown>): Promise<string> =>
   promise.then(
