@@ -92,7 +92,7 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
       });
       let token: OutgoingToken;
       try {
-        token = await wallet.send(offer.amountSat, { mint, includeFees: true, maxFeeSat: options.maxFeeSats });
+        token = await wallet.send(offer.amountSat, { mint, includeFees: true, maxFeeSat: options.maxFeeSats, reclaimOnReconcile: true });
       } catch (error) {
         if (isGatewayError(error) && error.code === 'PAYMENT_OUTCOME_UNKNOWN') {
           emit({ outcome: 'unknown', origin, code: error.code, amountMsat, method: 'cashu', mint });

@@ -36,6 +36,8 @@ export interface BookOp {
   incoming?: StoredProof[] | undefined;
   /** Blinded outputs the mint signs: new proofs, change. */
   outputs?: StoredOutput[] | undefined;
+  /** For `sent`: the token went with a request whose answer decides (NUT-24), so reconcile() takes it back unless redeemed. */
+  reclaimOnReconcile?: boolean | undefined;
   /** Melt quote id and the invoice's payment hash. */
   quote?: string | undefined;
   paymentHash?: string | undefined;

@@ -191,14 +191,40 @@ describe('cashuWallet: a crash between holding proofs and the mint\'s answer', (
     expect(await rig.wallet.reconcile()).toEqual({ settled: 1, open: 0, balanceSat: 50 });
   });
 
-  it('a token handed out whose payee never answered: reconcile takes it back', async () => {
+  it('a token sent with a request whose answer never came (a restart): reconcile takes it back', async () => {
     await using rig = await cashuRig();
     await rig.fund(100);
-    const out = await rig.wallet.send(10);
-    expect(await rig.open({ store: await rig.openStore() }).reconcile()).toEqual({ settled: 1, open: 0, balanceSat: 100 });
+    const out = await rig.wallet.send(10, { reclaimOnReconcile: true });
+    const restarted = rig.open({ store: await rig.openStore() });
+    expect(await restarted.reconcile()).toEqual({ settled: 1, open: 0, balanceSat: 100 });
     const other = rig.open({ store: await rig.openStoreAt('other') });
     expect(await codeOf(other.receive(out.token))).toBe('TOKEN_INVALID');
     await other.close();
+    await restarted.close();
+  });
+
+  it('leaves alone what this process is still working on: a token waiting for its answer is not taken back', async () => {
+    await using rig = await cashuRig();
+    await rig.fund(100);
+    const out = await rig.wallet.send(10, { reclaimOnReconcile: true });
+    expect(await rig.wallet.reconcile()).toEqual({ settled: 0, open: 1, balanceSat: 90 });
+    const payee = rig.open({ store: await rig.openStoreAt('payee') });
+    expect((await payee.receive(out.token)).amountSat).toBe(10);
+    await payee.close();
+  });
+
+  it('a token handed to someone on purpose stays out until they redeem it, then reconcile books it', async () => {
+    await using rig = await cashuRig();
+    await rig.fund(100);
+    const out = await rig.wallet.send(10);
+    const restarted = rig.open({ store: await rig.openStore() });
+    expect(await restarted.reconcile()).toEqual({ settled: 0, open: 1, balanceSat: 90 });
+    const payee = rig.open({ store: await rig.openStoreAt('payee') });
+    expect((await payee.receive(out.token)).amountSat).toBe(10);
+    expect(await restarted.reconcile()).toEqual({ settled: 1, open: 0, balanceSat: 90 });
+    expect(await restarted.balance()).toMatchObject({ availableSat: 90, pendingSat: 0 });
+    await payee.close();
+    await restarted.close();
   });
 });
 

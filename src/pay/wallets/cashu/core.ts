@@ -11,6 +11,8 @@ export interface WalletCore {
   now: () => number;
   /** Mint calls in flight per mint: their change comes back when they end. */
   inFlight: Map<string, Set<Promise<unknown>>>;
+  /** Operations this process is working on: reconcile() leaves them alone. */
+  live: Set<string>;
 }
 
 /** Runs a mint call while others can see it is in flight (and wait for its change). */

@@ -25,7 +25,11 @@ export async function meltInvoice(core: WalletCore, request: PayInvoiceRequest):
     if (isGatewayError(error) && error.code === 'PAYMENT_FAILED') throw error;
     throw failed('The melt could not be prepared; nothing was spent.', {}, error);
   }
-  return completeMelt(core, chosen.mint, chosen.wallet, chosen.prepared);
+  try {
+    return await completeMelt(core, chosen.mint, chosen.wallet, chosen.prepared);
+  } finally {
+    core.live.delete(chosen.prepared.id);
+  }
 }
 
 async function chooseMelt(core: WalletCore, request: PayInvoiceRequest): Promise<{ mint: string; wallet: MintWallet; prepared: PreparedMelt }> {
@@ -84,6 +88,7 @@ async function prepareMelt(
     const preview = await wallet.prepareMelt('bolt11', quote, send);
     const op: BookOp = { id, kind: 'melt', createdAtMs: core.now(), amountSat, inputs: send.map((p) => p.secret), outputs: serializeOutputs(preview.outputData), quote: quote.quote, paymentHash };
     reserve(book, op, send);
+    core.live.add(id);
     return { id, preview, amountSat, inputSat };
   });
 }

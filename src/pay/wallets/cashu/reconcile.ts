@@ -2,7 +2,7 @@ import type { BookOp, StoredProof } from '../../../store/token-store.js';
 import { addReady, dropOp, heldBy, type WalletCore } from './core.js';
 import { settleMelt } from './melt.js';
 import { CheckStateEnum, restoreOutputs, statesOf, sumSat } from './mints.js';
-import { reclaimSent, receiveProofs } from './transfer.js';
+import { confirmSent, reclaimSent, receiveProofs } from './transfer.js';
 
 /** What `reconcile()` settled. */
 export interface ReconcileReport {
@@ -24,6 +24,10 @@ export async function reconcileMint(core: WalletCore, mint: string): Promise<Rec
   const report = { settled: 0, open: 0, balanceSat: 0 };
   const book = await core.tokens.read(mint);
   for (const op of book.ops) {
+    if (core.live.has(op.id)) {
+      report.open += 1; // this process is still working on it
+      continue;
+    }
     // A mint that cannot answer now leaves the operation open, for the next reconcile.
     const done = await settle(core, mint, op, heldBy(book, op.id)).catch(() => false);
     if (done) report.settled += 1;
@@ -40,9 +44,15 @@ async function settle(core: WalletCore, mint: string, op: BookOp, held: StoredPr
     case 'melt':
       await settleMelt(core, mint, op.id);
       return !(await core.tokens.read(mint)).ops.some((candidate) => candidate.id === op.id);
-    case 'sent':
-      // The payee's answer never came: take the token back unless it was redeemed.
-      return (await reclaimSent(core, mint, op.id)) !== 'unknown';
+    case 'sent': {
+      // Sent with a request whose answer never came: take it back unless it was redeemed.
+      if (op.reclaimOnReconcile === true) return (await reclaimSent(core, mint, op.id)) !== 'unknown';
+      // Handed to someone on purpose: settled once they redeem it; until then it stays out.
+      const states = await statesOf(wallet, held);
+      if (states.length === 0 || states.some((state) => state !== CheckStateEnum.SPENT)) return false;
+      await confirmSent(core, mint, op.id);
+      return true;
+    }
     case 'receive': {
       const incoming = op.incoming ?? [];
       const states = await statesOf(wallet, incoming);

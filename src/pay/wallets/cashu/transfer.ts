@@ -26,7 +26,14 @@ export interface OutgoingToken {
  * @throws GatewayError `INSUFFICIENT_FUNDS` (nothing held), `PAYMENT_FAILED` (the fee is over
  *   `maxFeeSat`, or the mint refused; nothing spent), `PAYMENT_OUTCOME_UNKNOWN` (reconcile later).
  */
-export async function makeToken(core: WalletCore, mint: string, amountSat: number, options: { includeFees: boolean; maxFeeSat: number }): Promise<OutgoingToken> {
+export interface MakeTokenOptions {
+  includeFees: boolean;
+  maxFeeSat: number;
+  /** The token goes with a request whose answer decides: reconcile() takes it back unless redeemed. */
+  reclaimOnReconcile: boolean;
+}
+
+export async function makeToken(core: WalletCore, mint: string, amountSat: number, options: MakeTokenOptions): Promise<OutgoingToken> {
   for (;;) {
     try {
       return await makeTokenOnce(core, mint, amountSat, options);
@@ -37,14 +44,27 @@ export async function makeToken(core: WalletCore, mint: string, amountSat: numbe
   }
 }
 
-async function makeTokenOnce(core: WalletCore, mint: string, amountSat: number, options: { includeFees: boolean; maxFeeSat: number }): Promise<OutgoingToken> {
-  const wallet = await core.mints.walletFor(mint);
+async function makeTokenOnce(core: WalletCore, mint: string, amountSat: number, options: MakeTokenOptions): Promise<OutgoingToken> {
   const id = newOpId();
+  core.live.add(id);
+  try {
+    const token = await makeTokenAs(core, id, mint, amountSat, options);
+    // A token waiting for its request's answer stays ours to settle (confirm or reclaim).
+    if (!options.reclaimOnReconcile) core.live.delete(id);
+    return token;
+  } catch (error) {
+    core.live.delete(id);
+    throw error;
+  }
+}
+
+async function makeTokenAs(core: WalletCore, id: string, mint: string, amountSat: number, options: MakeTokenOptions): Promise<OutgoingToken> {
+  const wallet = await core.mints.walletFor(mint);
   const plan = await core.tokens.update(mint, async (book): Promise<{ exact: StoredProof[] } | { preview: SwapPreview }> => {
     const ready = readyProofs(book);
     const spendable = sumSat(ready);
     if (spendable < amountSat) throw insufficient(mint, amountSat, spendable);
-    const base = { id, createdAtMs: core.now(), amountSat };
+    const base = { id, createdAtMs: core.now(), amountSat, reclaimOnReconcile: options.reclaimOnReconcile };
     // Proofs that add up exactly are handed over as they are: no mint round trip.
     const exact = wallet.selectProofsToSend(ready.map(toProofLike), amountSat, options.includeFees, true).send;
     if (exact.length > 0) {
@@ -74,7 +94,7 @@ async function makeTokenOnce(core: WalletCore, mint: string, amountSat: number, 
   if ('exact' in plan) return outgoing(mint, id, plan.exact, amountSat);
   const outcome = await tracked(core, mint, async () => {
     const result = await callMint(() => wallet.completeSwap(plan.preview));
-    if (result.ok) await bookSwapResult(core, mint, id, amountSat, result.value);
+    if (result.ok) await bookSwapResult(core, mint, id, amountSat, options.reclaimOnReconcile, result.value);
     return result;
   });
   if (!outcome.ok) {
@@ -87,12 +107,12 @@ async function makeTokenOnce(core: WalletCore, mint: string, amountSat: number, 
 }
 
 /** Books a swap's answer: inputs out, change in, the token's proofs held as `sent`. */
-async function bookSwapResult(core: WalletCore, mint: string, id: string, amountSat: number, result: { keep: Proof[]; send: Proof[] }): Promise<void> {
+async function bookSwapResult(core: WalletCore, mint: string, id: string, amountSat: number, reclaimOnReconcile: boolean, result: { keep: Proof[]; send: Proof[] }): Promise<void> {
   await core.tokens.update(mint, (book) => {
     dropOp(book, id);
     addReady(book, result.keep);
     const sent = result.send.map(toStored);
-    reserve(book, { id, kind: 'sent', createdAtMs: core.now(), amountSat, inputs: sent.map((p) => p.secret) }, []);
+    reserve(book, { id, kind: 'sent', createdAtMs: core.now(), amountSat, reclaimOnReconcile, inputs: sent.map((p) => p.secret) }, []);
     for (const proof of sent) book.proofs.push({ proof, op: id });
   });
 }
@@ -112,6 +132,7 @@ function insufficient(mint: string, amountSat: number, spendableSat: number, cau
 /** The payee took the token: its proofs leave the book for good. */
 export async function confirmSent(core: WalletCore, mint: string, id: string): Promise<void> {
   await core.tokens.update(mint, (book) => dropOp(book, id));
+  core.live.delete(id);
 }
 
 /**
@@ -120,6 +141,15 @@ export async function confirmSent(core: WalletCore, mint: string, id: string): P
  * kept is worthless, and keeps the new proofs (`'reclaimed'`). Unreachable mint: `'unknown'`.
  */
 export async function reclaimSent(core: WalletCore, mint: string, id: string): Promise<'spent' | 'reclaimed' | 'unknown'> {
+  core.live.add(id);
+  try {
+    return await reclaim(core, mint, id);
+  } finally {
+    core.live.delete(id);
+  }
+}
+
+async function reclaim(core: WalletCore, mint: string, id: string): Promise<'spent' | 'reclaimed' | 'unknown'> {
   const wallet = await core.mints.walletFor(mint);
   const book = await core.tokens.read(mint);
   const held = heldBy(book, id);
@@ -131,7 +161,7 @@ export async function reclaimSent(core: WalletCore, mint: string, id: string): P
     return 'unknown';
   }
   if (states.every((state) => state === CheckStateEnum.SPENT)) {
-    await confirmSent(core, mint, id);
+    await core.tokens.update(mint, (current) => dropOp(current, id));
     return 'spent';
   }
   if (states.some((state) => state === CheckStateEnum.PENDING)) return 'unknown';
@@ -162,6 +192,16 @@ export async function reclaimSent(core: WalletCore, mint: string, id: string): P
  *   `PAYMENT_OUTCOME_UNKNOWN` (reconcile later).
  */
 export async function receiveProofs(core: WalletCore, mint: string, incoming: readonly StoredProof[], existingOp?: string): Promise<{ amountSat: number; feeSat: number }> {
+  const id = existingOp ?? newOpId();
+  core.live.add(id);
+  try {
+    return await receiveAs(core, id, mint, incoming);
+  } finally {
+    core.live.delete(id);
+  }
+}
+
+async function receiveAs(core: WalletCore, id: string, mint: string, incoming: readonly StoredProof[]): Promise<{ amountSat: number; feeSat: number }> {
   const wallet = await core.mints.walletFor(mint);
   let preview: SwapPreview;
   try {
@@ -169,7 +209,6 @@ export async function receiveProofs(core: WalletCore, mint: string, incoming: re
   } catch (error) {
     throw new GatewayError('TOKEN_INVALID', 'The ecash token cannot be received: its proofs do not belong to this mint\'s keysets or are invalid.', { cause: error, data: { mint } });
   }
-  const id = existingOp ?? newOpId();
   await core.tokens.update(mint, (book) => {
     book.ops = book.ops.filter((op) => op.id !== id);
     book.ops.push({

@@ -26,6 +26,22 @@ export interface CashuWalletOptions {
   now?: (() => number) | undefined;
 }
 
+/** Options of {@link CashuWallet.send}. */
+export interface SendOptions {
+  /** The mint to pay from. @default the first allowed mint holding enough */
+  mint?: string | undefined;
+  /** Add the fee the payee pays to redeem the token, so it nets `amountSat`. @default false */
+  includeFees?: boolean | undefined;
+  /** Refuse (`PAYMENT_FAILED`, nothing spent) when the fees would be higher, in sats. @default no limit */
+  maxFeeSat?: number | undefined;
+  /**
+   * The token goes with a request whose answer decides whether it was taken (as NUT-24 does):
+   * if that answer never comes (a crash), `reconcile()` takes it back unless it was redeemed.
+   * Without it, a token stays out until `confirm`, `reclaim`, or the payee redeems it. @default false
+   */
+  reclaimOnReconcile?: boolean | undefined;
+}
+
 /** Balance of a Cashu wallet, in sats. */
 export interface CashuBalance {
   /** Spendable now, across all mints. */
@@ -55,7 +71,7 @@ export interface CashuWallet extends Wallet {
    * holding enough). Its proofs stay held until `confirm(id)` (the payee took it) or
    * `reclaim(id)` (take it back unless redeemed).
    */
-  send(amountSat: number, options?: { mint?: string | undefined; includeFees?: boolean | undefined; maxFeeSat?: number | undefined }): Promise<OutgoingToken>;
+  send(amountSat: number, options?: SendOptions): Promise<OutgoingToken>;
   confirm(id: string): Promise<void>;
   reclaim(id: string): Promise<'spent' | 'reclaimed' | 'unknown'>;
   /** Settles every unfinished operation with the mints (after a crash or an unclear answer). */
@@ -87,7 +103,7 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
   });
   const fetch = options.fetch ?? createGuardedFetch({ allowedDomains: hosts, timeoutMs });
   const mints = mintRegistry(options.mints, fetch, timeoutMs);
-  const core: WalletCore = { mints, tokens: createTokenStore(options.store), now: options.now ?? Date.now, inFlight: new Map() };
+  const core: WalletCore = { mints, tokens: createTokenStore(options.store), now: options.now ?? Date.now, inFlight: new Map(), live: new Set() };
 
   const mintFor = async (amountSat: number, named: string | undefined): Promise<string> => {
     if (named !== undefined) {
@@ -158,7 +174,7 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
     async send(amountSat, sendOptions = {}) {
       if (!Number.isSafeInteger(amountSat) || amountSat <= 0) throw new GatewayError('VALIDATION_FAILED', 'amountSat must be a positive whole number of sats.');
       const mint = await mintFor(amountSat, sendOptions.mint);
-      return gateway(mint, () => makeToken(core, mint, amountSat, { includeFees: sendOptions.includeFees ?? false, maxFeeSat: sendOptions.maxFeeSat ?? Number.MAX_SAFE_INTEGER }));
+      return gateway(mint, () => makeToken(core, mint, amountSat, { includeFees: sendOptions.includeFees ?? false, maxFeeSat: sendOptions.maxFeeSat ?? Number.MAX_SAFE_INTEGER, reclaimOnReconcile: sendOptions.reclaimOnReconcile ?? false }));
     },
     async confirm(id) {
       const mint = await mintOf(id);
