@@ -47,7 +47,7 @@ const payer = createL402Payer({ fetch: apiFetch, spend: createSpendTracker({ max
 // Funding: one token from a stranger, large enough for every payment.
 const stranger = new Wallet(new Mint(mintUrl, { customRequest: guardedMintRequest(sellerFetch, 5000) }), { unit: 'sat' });
 await stranger.loadMint();
-const fundSat = PRICE_SAT * PAYMENTS * (ROUNDS + 1) + 100;
+const fundSat = PRICE_SAT * PAYMENTS * (ROUNDS + 2) + 100;
 const quote = await stranger.createMintQuoteBolt11(fundSat);
 await wallet.receive(getEncodedToken({ mint: mintUrl, unit: 'sat', proofs: await stranger.mintProofsBolt11(fundSat, quote.quote) }));
 
@@ -81,6 +81,12 @@ const payments = PAYMENTS * ROUNDS;
 const walletCalls = walletMintCalls - callsBefore;
 const sellerSwaps = payments; // the seller redeems every token with one swap
 const walletSwaps = mint.stats.swaps - swapsBefore - sellerSwaps;
+// The wallet's share: making and booking out the token alone (a swap at the mint when needed, no HTTP).
+const tokenOnly = async (): Promise<void> => {
+  const token = await wallet.send(PRICE_SAT, { includeFees: true });
+  await wallet.confirm(token.id);
+};
+const tokenRate = await opsPerSecond(PAYMENTS, () => load(tokenOnly));
 const balance = await wallet.balance();
 await wallet.close();
 await apiFetch.close();
@@ -92,5 +98,6 @@ console.log(`cashu-pay: ${PAYMENTS} NUT-24 payments of ${PRICE_SAT} sat x ${ROUN
 console.log(`  free request to the same server:  ${fmt(median(freeRates))} req/s`);
 console.log(`  paid request (402, token, retry): ${fmt(median(paidRates))} req/s`);
 console.log(`  ratio paid / free: ${(median(paidRates) / median(freeRates)).toFixed(3)}x (no target: a payment is a swap at the mint and the seller's redeeming swap)`);
+console.log(`  the wallet's part alone (token made and booked out, no HTTP): ${fmt(tokenRate)} tokens/s`);
 console.log(`  wallet mint round trips per payment: ${(walletCalls / payments).toFixed(2)} (swaps: ${(walletSwaps / payments).toFixed(2)}; target <= 1 swap)`);
-console.log(`  balance after: ${fmt(balance.availableSat)} sat available, ${balance.pendingSat} pending (funded ${fmt(fundSat)}, spent ${fmt((payments + PAYMENTS) * PRICE_SAT)})`);
+console.log(`  balance after: ${fmt(balance.availableSat)} sat available, ${balance.pendingSat} pending (funded ${fmt(fundSat)}, spent ${fmt((payments + 2 * PAYMENTS) * PRICE_SAT)} and fees)`);
