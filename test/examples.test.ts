@@ -30,8 +30,8 @@ describe('examples', () => {
     expect((await readAudit(dir.join('audit.jsonl'))).map((r) => r.decision)).toEqual(['allow', 'deny']);
   });
 
-  it.each(['paid-api-script', 'ai-sdk-agent', 'langchain-agent'])('%s.ts runs offline', async (name) => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${name}.ts`], { env: { ...process.env, NWC_URI_FILE: '' }, timeout: 30_000 });
+  it.each(['paid-api-script', 'ecash-script', 'ai-sdk-agent', 'langchain-agent'])('%s.ts runs offline', async (name) => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${name}.ts`], { env: { ...process.env, NWC_URI_FILE: '', CASHU_MINT_URL: '' }, timeout: 30_000 });
     expect(stdout.length).toBeGreaterThan(0);
     expect(stdout).not.toMatch(/Error/);
   });
