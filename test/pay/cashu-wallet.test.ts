@@ -14,6 +14,18 @@ const codeOf = async (promise: Promise<unknown>): Promise<string> =>
     (error: unknown) => (isGatewayError(error) ? error.code : `other: ${String(error)}`),
   );
 
+describe('cashuWallet: configuration and arguments', () => {
+  it('refuses an empty or malformed mint list, and amounts that are not whole positive sats', async () => {
+    await using rig = await cashuRig();
+    expect(() => rig.open({ mints: [] })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as unknown);
+    expect(() => rig.open({ mints: ['not a url'] })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as unknown);
+    expect(() => rig.open({ mints: ['ftp://mint.test'] })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as unknown);
+    for (const amount of [0, -1, 1.5, Number.NaN]) expect(await codeOf(rig.wallet.send(amount))).toBe('VALIDATION_FAILED');
+    expect(await codeOf(rig.wallet.send(1, { mint: 'https://mint.elsewhere.example' }))).toBe('MINT_NOT_ALLOWED');
+    expect(rig.mint.stats.requests).toBe(0);
+  });
+});
+
 describe('cashuWallet: receive, balance, send', () => {
   it('receives a token by swapping it, so the sender cannot spend it again', async () => {
     await using rig = await cashuRig();
@@ -162,6 +174,17 @@ describe('cashuWallet: a crash between holding proofs and the mint\'s answer', (
     const out = await restarted.send(100);
     expect(out.amountSat).toBe(100);
     await restarted.close();
+  });
+
+  it('a mint that never answers: the call gives up at timeoutMs with the outcome unknown, and reconcile settles it later', async () => {
+    await using rig = await cashuRig({ wallet: { timeoutMs: 300 } });
+    await rig.fund(100);
+    rig.mint.knobs.holdAnswerTo = '/v1/swap';
+    const started = Date.now();
+    expect(await codeOf(rig.wallet.send(10))).toBe('PAYMENT_OUTCOME_UNKNOWN');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    rig.mint.knobs.holdAnswerTo = undefined;
+    expect(await rig.wallet.reconcile()).toEqual({ settled: 1, open: 0, balanceSat: 100 });
   });
 
   it('a swap that never reached the mint: reconcile gives the proofs back as they were', async () => {

@@ -26,7 +26,8 @@ export function guardedMintRequest(fetch: GuardedFetch, timeoutMs: number): Requ
         retries: 0,
         redirect: 'error',
         maxBytes: MAX_MINT_ANSWER_BYTES,
-        signal: args.signal ?? AbortSignal.timeout(timeoutMs),
+        // The wallet's own limit applies even when cashu-ts passes a signal of its own.
+        signal: args.signal == null ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([args.signal, AbortSignal.timeout(timeoutMs)]),
       });
       text = await response.text();
     } catch (error) {
