@@ -242,6 +242,18 @@ describe('choosing between Lightning and Cashu, and melting', () => {
     expect(await both.rig.wallet.balance()).toMatchObject({ availableSat: 89, pendingSat: 0 });
   });
 
+  it('concurrent invoices melted from a few large proofs: each waits for the others\' change instead of failing', async () => {
+    await using both = await bothRig({ lightningOnly: true });
+    const payer = both.payer({ cashu: both.rig.wallet, maxFeeSats: 5 });
+    // Three origins (one local server under three names), so three payments: no credential is shared.
+    const hosts = ['api.test', 'other.test', 'wrong.test'];
+    const texts = await Promise.all(hosts.map(async (host) => (await payer.fetch(both.url('/m').replace('api.test', host))).text()));
+    expect(texts).toEqual(hosts.map(() => 'paid:GET /m'));
+    expect(both.rig.mint.stats.melts).toBe(3);
+    // 3 x (10 sat + 1 sat routing fee); the rest of each fee reserve came back as change.
+    expect(await both.rig.wallet.balance()).toMatchObject({ availableSat: 67, pendingSat: 0 });
+  });
+
   it('a pending melt is PAYMENT_OUTCOME_UNKNOWN with the proofs held; resume finishes it without paying again', async () => {
     await using both = await bothRig({ lightningOnly: true });
     both.rig.mint.knobs.meltMode = 'pending';

@@ -3,7 +3,7 @@ import { GatewayError, isGatewayError } from '../../../errors.js';
 import type { BookOp } from '../../../store/token-store.js';
 import { decodeInvoice } from '../../bolt11.js';
 import type { PayInvoiceRequest, PayInvoiceResult } from '../../wallet.js';
-import { addReady, callMint, dropOp, findOp, heldBy, newOpId, readyProofs, releaseAfterRefusal, reserve, type WalletCore } from './core.js';
+import { addReady, callMint, dropOp, findOp, heldBy, newOpId, readyProofs, releaseAfterRefusal, reserve, tracked, waitForChange, type WalletCore } from './core.js';
 import { serializeOutputs, sumSat, toProofLike } from './mints.js';
 
 const failed = (message: string, data: Record<string, unknown> = {}, cause?: unknown): GatewayError => new GatewayError('PAYMENT_FAILED', message, { cause, data });
@@ -17,22 +17,34 @@ const failed = (message: string, data: Record<string, unknown> = {}, cause?: unk
  * `PAYMENT_OUTCOME_UNKNOWN` and `lookupPayment` finishes it later.
  */
 export async function meltInvoice(core: WalletCore, request: PayInvoiceRequest): Promise<PayInvoiceResult> {
-  let chosen: { mint: string; wallet: MintWallet; prepared: PreparedMelt };
+  let chosen: { mint: string; wallet: MintWallet; prepared: PreparedMelt } | undefined;
   try {
-    chosen = await chooseMelt(core, request);
+    // Proofs held by our own operations in flight come back as change: wait for them, then retry.
+    while ((chosen = await chooseMelt(core, request)) === undefined) {
+      if (!(await waitForAnyChange(core))) throw failed('No allowed mint holds the amount and the fee reserve; nothing was spent.');
+    }
   } catch (error) {
     // Nothing is held before the melt is prepared: any failure so far certainly paid nothing.
     if (isGatewayError(error) && error.code === 'PAYMENT_FAILED') throw error;
     throw failed('The melt could not be prepared; nothing was spent.', {}, error);
   }
+  const { mint, wallet, prepared } = chosen;
   try {
-    return await completeMelt(core, chosen.mint, chosen.wallet, chosen.prepared);
+    return await tracked(core, mint, () => completeMelt(core, mint, wallet, prepared));
   } finally {
-    core.live.delete(chosen.prepared.id);
+    core.live.delete(prepared.id);
   }
 }
 
-async function chooseMelt(core: WalletCore, request: PayInvoiceRequest): Promise<{ mint: string; wallet: MintWallet; prepared: PreparedMelt }> {
+async function waitForAnyChange(core: WalletCore): Promise<boolean> {
+  const busy = core.mints.urls.filter((url) => (core.inFlight.get(url)?.size ?? 0) > 0);
+  if (busy.length === 0) return false;
+  await Promise.race(busy.map((url) => waitForChange(core, url)));
+  return true;
+}
+
+/** Quotes and prepares the melt at the first mint that can pay; `undefined` when none holds enough now. */
+async function chooseMelt(core: WalletCore, request: PayInvoiceRequest): Promise<{ mint: string; wallet: MintWallet; prepared: PreparedMelt } | undefined> {
   const invoice = decodeInvoice(request.invoice);
   if (invoice.amountMsat === undefined) throw failed('An amountless invoice cannot be melted.');
   const amountSat = Math.ceil(invoice.amountMsat / 1000);
@@ -56,7 +68,8 @@ async function chooseMelt(core: WalletCore, request: PayInvoiceRequest): Promise
     if (prepared === undefined) continue;
     return { mint, wallet, prepared };
   }
-  throw lastRefusal ?? new GatewayError('PAYMENT_FAILED', `No allowed mint holds ${amountSat} sat and the fee reserve; nothing was spent.`, { data: { amountSat } });
+  if (lastRefusal !== undefined) throw lastRefusal;
+  return undefined;
 }
 
 interface PreparedMelt {
