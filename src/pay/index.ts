@@ -32,6 +32,6 @@ export type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
 export type { L402Credential } from './credentials.js';
 export { readMacaroon, type MacaroonInfo } from './macaroon.js';
 export { nwcWallet, type NwcWalletOptions } from './wallets/nwc.js';
-export { cashuWallet, type CashuBalance, type CashuWallet, type CashuWalletOptions, type OutgoingToken, type ReconcileReport, type SendOptions } from './wallets/cashu/wallet.js';
+export { cashuWallet, type CashuBalance, type CashuWallet, type CashuWalletOptions, type OutgoingToken, type ReconcileReport, type SendOptions, type TokenImport } from './wallets/cashu/wallet.js';
 export { readCashuOffer, type CashuOffer } from './cashu-request.js';
 export { humanWallet, renderApproval, type ApprovalView, type HumanWalletOptions } from './approval.js';

@@ -309,3 +309,39 @@ describe('cashuWallet: melt (paying a Lightning invoice from ecash)', () => {
     await restarted.close();
   });
 });
+
+describe('cashuWallet: a legacy plaintext token file (CASHU_TOKENS)', () => {
+  it('swaps every token in, so the plaintext copies are worthless, and keeps the file as a 0600 backup', async () => {
+    await using rig = await cashuRig();
+    const fresh = await rig.strangerToken(40);
+    const spent = await rig.strangerToken(8);
+    await rig.open({ store: await rig.openStoreAt('someone') }).receive(spent); // already spent elsewhere
+    const { writeFile, stat } = await import('node:fs/promises');
+    const file = join(rig.store.dir, '..', 'cashu-tokens.json');
+    await writeFile(file, JSON.stringify({ tokens: [fresh, spent], note: 'not a token' }), { mode: 0o644 });
+    const result = await rig.wallet.importTokenFile(file, { confineTo: join(rig.store.dir, '..') });
+    expect(result).toMatchObject({ received: 1, receivedSat: 40, refused: { TOKEN_INVALID: 1 } });
+    expect((await rig.wallet.balance()).availableSat).toBe(40);
+    expect(((await stat(`${file}.bak`)).mode & 0o777).toString(8)).toBe('600');
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    // The plaintext copy cannot be spent by whoever read the file.
+    expect(await codeOf(rig.open({ store: await rig.openStoreAt('thief') }).receive(fresh))).toBe('TOKEN_INVALID');
+  });
+
+  it('refuses a path outside the confinement, also through a symlink, without reading it or calling a mint', async () => {
+    await using rig = await cashuRig();
+    const { mkdir, symlink, writeFile, readFile: read } = await import('node:fs/promises');
+    const base = join(rig.store.dir, '..');
+    await mkdir(join(base, 'home'));
+    await mkdir(join(base, 'elsewhere'));
+    const outside = join(base, 'elsewhere', 'tokens.txt');
+    await writeFile(outside, await rig.strangerToken(8));
+    await symlink(outside, join(base, 'home', 'tokens.txt'));
+    const requests = rig.mint.stats.requests;
+    expect(await codeOf(rig.wallet.importTokenFile(outside, { confineTo: join(base, 'home') }))).toBe('PATH_NOT_ALLOWED');
+    expect(await codeOf(rig.wallet.importTokenFile(join(base, 'home', 'tokens.txt'), { confineTo: join(base, 'home') }))).toBe('PATH_NOT_ALLOWED');
+    expect(rig.mint.stats.requests).toBe(requests);
+    expect((await read(outside, 'utf8')).startsWith('cashuB')).toBe(true);
+    expect(await rig.wallet.importTokenFile(join(base, 'home', 'none.txt'), { confineTo: join(base, 'home') })).toMatchObject({ received: 0, backup: undefined });
+  });
+});

@@ -5,6 +5,7 @@ import type { CredentialBackend } from '../../../store/credential-store.js';
 import { createTokenStore } from '../../../store/token-store.js';
 import type { Wallet } from '../../wallet.js';
 import type { WalletCore } from './core.js';
+import { importTokenFile, type TokenImport } from './import.js';
 import { meltInvoice, settleMelt } from './melt.js';
 import { mintError, mintRegistry, sumSat, toStored } from './mints.js';
 import { reconcileMint, type ReconcileReport } from './reconcile.js';
@@ -74,6 +75,12 @@ export interface CashuWallet extends Wallet {
   send(amountSat: number, options?: SendOptions): Promise<OutgoingToken>;
   confirm(id: string): Promise<void>;
   reclaim(id: string): Promise<'spent' | 'reclaimed' | 'unknown'>;
+  /**
+   * Moves a legacy plaintext token file (the `CASHU_TOKENS` file of older tools) into the wallet:
+   * the path must resolve inside `confineTo` (default: the home directory; `PATH_NOT_ALLOWED`
+   * otherwise, unread), each token is swapped at its mint, the file becomes `<path>.bak` (0600).
+   */
+  importTokenFile(path: string, options?: { confineTo?: string | undefined }): Promise<TokenImport>;
   /** Settles every unfinished operation with the mints (after a crash or an unclear answer). */
   reconcile(): Promise<ReconcileReport>;
   close(): Promise<void>;
@@ -133,30 +140,32 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
     }
   };
 
+  const receive = async (token: string): Promise<{ mint: string; amountSat: number; feeSat: number }> => {
+    let meta: ReturnType<typeof getTokenMetadata>;
+    try {
+      meta = getTokenMetadata(token.trim());
+    } catch (error) {
+      throw new GatewayError('TOKEN_INVALID', 'That is not a Cashu token (cashuA… or cashuB…).', { cause: error });
+    }
+    const mint = mints.allowed(meta.mint);
+    if (mint === undefined) throw notAllowed(meta.mint);
+    if ((meta.unit ?? 'sat') !== 'sat') throw new GatewayError('TOKEN_INVALID', `The token is in "${meta.unit}"; this wallet holds sats only.`);
+    return gateway(mint, async () => {
+      const wallet = await mints.walletFor(mint);
+      let proofs;
+      try {
+        proofs = getDecodedToken(token.trim(), wallet.keyChain.getKeysets().map((keyset) => keyset.id)).proofs.map(toStored);
+      } catch (error) {
+        throw new GatewayError('TOKEN_INVALID', 'The token does not decode against the mint\'s keysets.', { cause: error });
+      }
+      return { mint, ...(await receiveProofs(core, mint, proofs)) };
+    });
+  };
+
   return {
     mints: mints.urls,
     accepts: (url) => mints.allowed(url),
-    async receive(token) {
-      let meta: ReturnType<typeof getTokenMetadata>;
-      try {
-        meta = getTokenMetadata(token.trim());
-      } catch (error) {
-        throw new GatewayError('TOKEN_INVALID', 'That is not a Cashu token (cashuA… or cashuB…).', { cause: error });
-      }
-      const mint = mints.allowed(meta.mint);
-      if (mint === undefined) throw notAllowed(meta.mint);
-      if ((meta.unit ?? 'sat') !== 'sat') throw new GatewayError('TOKEN_INVALID', `The token is in "${meta.unit}"; this wallet holds sats only.`);
-      return gateway(mint, async () => {
-        const wallet = await mints.walletFor(mint);
-        let proofs;
-        try {
-          proofs = getDecodedToken(token.trim(), wallet.keyChain.getKeysets().map((keyset) => keyset.id)).proofs.map(toStored);
-        } catch (error) {
-          throw new GatewayError('TOKEN_INVALID', 'The token does not decode against the mint\'s keysets.', { cause: error });
-        }
-        return { mint, ...(await receiveProofs(core, mint, proofs)) };
-      });
-    },
+    receive,
     async balance() {
       const byMint: CashuBalance['byMint'] = {};
       let availableSat = 0;
@@ -193,6 +202,9 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
       }
       return undefined;
     },
+    importTokenFile(path, importOptions = {}) {
+      return importTokenFile(receive, path, importOptions.confineTo);
+    },
     async reconcile() {
       const total = { settled: 0, open: 0, balanceSat: 0 };
       for (const url of mints.urls) {
@@ -213,4 +225,4 @@ function notAllowed(mint: string): GatewayError {
   return new GatewayError('MINT_NOT_ALLOWED', `The mint ${mint} is not one this wallet deals with; nothing was sent to it.`, { data: { mint } });
 }
 
-export type { OutgoingToken, ReconcileReport };
+export type { OutgoingToken, ReconcileReport, TokenImport };
