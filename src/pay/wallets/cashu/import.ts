@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { GatewayError, isGatewayError } from '../../../errors.js';
 import { isInside } from '../../../fs/roots.js';
 
-/** What {@link importTokenFile} did. */
+/** What `CashuWallet.importTokenFile` did. */
 export interface TokenImport {
   /** Tokens received (swapped into the wallet). */
   received: number;
