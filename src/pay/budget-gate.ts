@@ -9,8 +9,8 @@ export interface BudgetGate {
    * when the amount is over `maxAutoPaySats`. @throws GatewayError (a refusal, already reported)
    */
   reserve(request: ApprovalRequest): Promise<LedgerReservation>;
-  /** Reports a refusal as an event and returns it, to throw. */
-  refuse(code: ErrorCode, message: string, origin: string, data?: Record<string, unknown>): GatewayError;
+  /** Reports a refusal as an event (with `method` when it is Cashu) and returns it, to throw. */
+  refuse(code: ErrorCode, message: string, origin: string, data?: Record<string, unknown>, method?: PaymentEvent['method']): GatewayError;
 }
 
 export interface BudgetGateOptions {
@@ -24,8 +24,8 @@ export interface BudgetGateOptions {
 export function budgetGate(options: BudgetGateOptions): BudgetGate {
   const alwaysAsk = new Set(options.alwaysAskOrigins ?? []);
 
-  function refuse(code: ErrorCode, message: string, origin: string, data: Record<string, unknown> = {}): GatewayError {
-    options.emit({ outcome: 'refused', origin, code, ...(typeof data.amountMsat === 'number' ? { amountMsat: data.amountMsat } : {}) });
+  function refuse(code: ErrorCode, message: string, origin: string, data: Record<string, unknown> = {}, method?: PaymentEvent['method']): GatewayError {
+    options.emit({ outcome: 'refused', origin, code, ...(typeof data.amountMsat === 'number' ? { amountMsat: data.amountMsat } : {}), ...(method === undefined ? {} : { method }) });
     return new GatewayError(code, message, { data: { origin, ...data } });
   }
 
@@ -39,7 +39,7 @@ export function budgetGate(options: BudgetGateOptions): BudgetGate {
     async reserve(request) {
       const { amountMsat, feeReserveMsat, origin, actor } = request;
       const refusal = (limit: string, reason: string): GatewayError =>
-        refuse('APPROVAL_REQUIRED', `Payment refused: ${reason}.`, origin, { amountMsat, limit, description: request.description ?? null });
+        refuse('APPROVAL_REQUIRED', `Payment refused: ${reason}.`, origin, { amountMsat, limit, description: request.description ?? null }, request.method);
       let approved = false;
       if (alwaysAsk.has(origin)) {
         approved = await askPerson({ ...request, reason: 'always-ask' });
@@ -50,7 +50,7 @@ export function budgetGate(options: BudgetGateOptions): BudgetGate {
         result = await options.spend.tryReserve({ amountMsat, feeReserveMsat, origin, actor, approved: true });
       }
       if (isSpendRefusal(result)) {
-        throw refuse(result.code, `Payment refused: ${result.reason}.`, origin, { amountMsat, limit: result.limit, description: request.description ?? null });
+        throw refuse(result.code, `Payment refused: ${result.reason}.`, origin, { amountMsat, limit: result.limit, description: request.description ?? null }, request.method);
       }
       return result;
     },

@@ -70,14 +70,14 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
       const origin = url.origin;
       const amountMsat = offer.amountSat * MSAT_PER_SAT;
       if (callOptions.maxAmountSats !== undefined && offer.amountSat > callOptions.maxAmountSats) {
-        throw gate.refuse('AMOUNT_EXCEEDS_CAP', `${origin} asks ${offer.amountSat} sats in ecash, over the cap of ${callOptions.maxAmountSats}.`, origin, { amountMsat });
+        throw gate.refuse('AMOUNT_EXCEEDS_CAP', `${origin} asks ${offer.amountSat} sats in ecash, over the cap of ${callOptions.maxAmountSats}.`, origin, { amountMsat }, 'cashu');
       }
       if (acceptedMints(offer).length === 0) {
-        throw gate.refuse('MINT_NOT_ALLOWED', `${origin} takes ecash only from mints this wallet does not deal with.`, origin, { amountMsat, mints: offer.mints });
+        throw gate.refuse('MINT_NOT_ALLOWED', `${origin} takes ecash only from mints this wallet does not deal with.`, origin, { amountMsat, mints: offer.mints }, 'cashu');
       }
       const mint = await mintFor(offer);
       if (mint === undefined) {
-        throw gate.refuse('INSUFFICIENT_FUNDS', `The ecash wallet holds less than ${offer.amountSat} sats at the mints that ${origin} accepts.`, origin, { amountMsat });
+        throw gate.refuse('INSUFFICIENT_FUNDS', `The ecash wallet holds less than ${offer.amountSat} sats at the mints that ${origin} accepts.`, origin, { amountMsat }, 'cashu');
       }
       const reservation = await gate.reserve({
         method: 'cashu',

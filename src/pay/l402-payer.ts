@@ -345,7 +345,14 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     }
     if (cashuPayer !== undefined && (await choosesCashu(response, url.origin))) {
       const { readCashuOffer } = await import('./cashu-request.js');
-      return cashuPayer.pay(url, init, readCashuOffer(response.headers.get('x-cashu') ?? '', url.origin), callOptions);
+      let offer;
+      try {
+        offer = readCashuOffer(response.headers.get('x-cashu') ?? '', url.origin);
+      } catch (error) {
+        if (isGatewayError(error)) emit({ outcome: 'refused', origin: url.origin, code: error.code, method: 'cashu' });
+        throw error;
+      }
+      return cashuPayer.pay(url, init, offer, callOptions);
     }
     const offer = acceptableOffer(response, url.origin, callOptions);
     const { scope } = scopeOf(url);

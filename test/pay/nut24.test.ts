@@ -97,6 +97,8 @@ describe('NUT-24: paying an X-Cashu 402 with ecash', () => {
       expect(rig.server.seller.state.tokens).toEqual([]);
       expect(await rig.wallet.balance()).toMatchObject({ availableSat: 100, pendingSat: 0 });
       expect(rig.spend.spentLastMinuteMsat()).toBe(0);
+      // Audited as an ecash refusal.
+      expect(rig.events).toEqual([expect.objectContaining({ outcome: 'refused', code, method: 'cashu' })]);
     });
   }
 
