@@ -53,12 +53,18 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
   }
 
   /** After the payee's answer was not an acceptance: take the token back unless it was redeemed. */
-  async function settleUnaccepted(token: OutgoingToken, reservation: LedgerReservation, origin: string): Promise<'spent' | 'reclaimed' | 'unknown'> {
+  async function settleUnaccepted(token: OutgoingToken, reservation: LedgerReservation, origin: string, rejected: boolean): Promise<'spent' | 'reclaimed' | 'unknown'> {
     const outcome = await wallet.reclaim(token.id).catch(() => 'unknown' as const);
     if (outcome === 'reclaimed') await reservation.release();
     if (outcome === 'spent') {
       await reservation.settle(token.feeSat * MSAT_PER_SAT);
-      emit({ outcome: 'rejected-after-payment', origin, code: 'PAID_BUT_REJECTED', amountMsat: token.amountSat * MSAT_PER_SAT, method: 'cashu', mint: token.mint });
+      const amountMsat = (token.amountSat - token.feeSat) * MSAT_PER_SAT;
+      const feeMsat = token.feeSat * MSAT_PER_SAT;
+      emit(
+        rejected
+          ? { outcome: 'rejected-after-payment', origin, code: 'PAID_BUT_REJECTED', amountMsat, feeMsat, method: 'cashu', mint: token.mint }
+          : { outcome: 'paid', origin, amountMsat, feeMsat, method: 'cashu', mint: token.mint },
+      );
     }
     if (outcome === 'unknown') emit({ outcome: 'unknown', origin, code: 'PAYMENT_OUTCOME_UNKNOWN', amountMsat: token.amountSat * MSAT_PER_SAT, method: 'cashu', mint: token.mint });
     return outcome;
@@ -108,25 +114,26 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
       try {
         response = await options.fetch(url, { ...init, headers: Object.fromEntries(headers), retries: 0 });
       } catch (error) {
-        const outcome = await settleUnaccepted(token, reservation, origin);
+        const outcome = await settleUnaccepted(token, reservation, origin, false);
         if (outcome === 'unknown') {
           throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The request carrying the ecash failed and the mint could not say whether the token was redeemed; it stays held. Call reconcile() on the Cashu wallet later.', { cause: error, data: { origin, mint } });
         }
         throw error;
       }
-      if (response.ok || (response.status >= 300 && response.status < 400)) {
+      if (response.ok) {
         await wallet.confirm(token.id);
         await reservation.settle(token.feeSat * MSAT_PER_SAT);
         emit({ outcome: 'paid', origin, amountMsat, feeMsat: token.feeSat * MSAT_PER_SAT, method: 'cashu', mint });
         return response;
       }
       if (response.status !== 402) {
-        // An error answer: the payee may or may not have redeemed the token; the mint knows.
-        await settleUnaccepted(token, reservation, origin);
+        // Not a plain acceptance (an error, a redirect not followed): the payee may or may not
+        // have redeemed the token; the mint knows.
+        await settleUnaccepted(token, reservation, origin, false);
         return response;
       }
       await response.arrayBuffer().catch(() => undefined);
-      const outcome = await settleUnaccepted(token, reservation, origin);
+      const outcome = await settleUnaccepted(token, reservation, origin, true);
       throw new GatewayError(
         'PAID_BUT_REJECTED',
         outcome === 'reclaimed'

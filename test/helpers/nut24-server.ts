@@ -15,6 +15,9 @@ export interface Nut24Knobs {
   rejectPaid?: boolean | undefined;
   /** Redeem the token, then answer 402 anyway. */
   redeemThenReject?: boolean | undefined;
+  /** Answer this status to a token (after redeeming it when `redeemBeforeError`). */
+  errorStatus?: number | undefined;
+  redeemBeforeError?: boolean | undefined;
   /** Redeem the token, then drop the connection without answering. */
   dropAfterRedeem?: boolean | undefined;
   /** Redirect every unpaid request to api.test here. */
@@ -71,6 +74,12 @@ export async function startNut24Server(knobs: Nut24Knobs, request: RequestFn): P
   const server = await startServer((req, res) => {
     if (knobs.freePath !== undefined && req.url === knobs.freePath) return void res.end('free');
     const token = req.headers['x-cashu'];
+    if (typeof token === 'string' && token !== '' && knobs.errorStatus !== undefined) {
+      seller.state.tokens.push(token);
+      const redeemed = knobs.redeemBeforeError === true ? seller.redeem(token) : Promise.resolve(false);
+      void redeemed.then(() => res.writeHead(knobs.errorStatus ?? 500).end('server error'));
+      return;
+    }
     if (typeof token === 'string' && token !== '') {
       void seller.redeem(token).then((ok) => {
         if (knobs.dropAfterRedeem === true) {

@@ -167,6 +167,22 @@ describe('NUT-24: when the seller does not take the ecash', () => {
     expect(rig.server.seller.state.tokens).toHaveLength(1);
   });
 
+  it('an error answer without redeeming: the response is returned, the token taken back, nothing spent', async () => {
+    await using rig = await nut24Rig({ seller: { errorStatus: 503 } });
+    expect((await rig.payer.fetch(rig.url())).status).toBe(503);
+    expect(await rig.wallet.balance()).toMatchObject({ availableSat: 100, pendingSat: 0 });
+    expect(rig.spend.spentLastMinuteMsat()).toBe(0);
+    expect(rig.events).toEqual([]);
+  });
+
+  it('an error answer after redeeming: the response is returned and the payment booked, once', async () => {
+    await using rig = await nut24Rig({ seller: { errorStatus: 500, redeemBeforeError: true } });
+    expect((await rig.payer.fetch(rig.url())).status).toBe(500);
+    expect(await rig.wallet.balance()).toMatchObject({ availableSat: 90, pendingSat: 0 });
+    expect(rig.spend.spentLastMinuteMsat()).toBe(10_000);
+    expect(rig.events).toEqual([expect.objectContaining({ outcome: 'paid', amountMsat: 10_000, method: 'cashu' })]);
+  });
+
   it('never forwards the X-Cashu token to another origin after a redirect', async () => {
     await using rig = await cashuRig();
     await rig.fund(50);
