@@ -63,13 +63,23 @@ export interface TokenStore {
 /** One record per mint and unit (this wallet holds `sat` only). */
 const recordId = (mintUrl: string, unit = 'sat'): string => `cashu:v1:${mintUrl}:${unit}`;
 
+interface PendingChange {
+  change: (book: Book) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * Opens the token store on a credential backend (the encrypted file store or the shared one):
  * proofs are encrypted at rest like every credential, and each write replaces the mint's book
  * atomically, so a crash leaves the book before or after an update, never half of one.
+ *
+ * Updates of one mint are group-committed: the changes queued while a write is under way are
+ * applied in order to one copy of the book and written together, and each caller is answered
+ * only once its change is durable. A change that throws leaves the book as it was.
  */
 export function createTokenStore(backend: CredentialBackend): TokenStore {
-  const queues = new Map<string, Promise<unknown>>();
+  const queues = new Map<string, PendingChange[]>();
 
   const load = async (mintUrl: string): Promise<Book> => {
     const record = await backend.get(recordId(mintUrl));
@@ -84,24 +94,52 @@ export function createTokenStore(backend: CredentialBackend): TokenStore {
     }
   };
 
+  /** Applies one batch of changes and writes the book once; answers each caller. */
+  const commit = async (mintUrl: string, batch: PendingChange[]): Promise<void> => {
+    const applied: { item: PendingChange; result: unknown }[] = [];
+    const run = async (): Promise<void> => {
+      let book = await load(mintUrl);
+      for (const item of batch) {
+        const draft = structuredClone(book);
+        try {
+          const result = await item.change(draft);
+          book = draft;
+          applied.push({ item, result });
+        } catch (error) {
+          item.reject(error);
+        }
+      }
+      if (applied.length > 0) await backend.put(recordId(mintUrl), { book: JSON.stringify(book) });
+    };
+    try {
+      await (backend.withLock === undefined ? run() : backend.withLock(`cashu:${mintUrl}`, run));
+    } catch (error) {
+      // Not written: none of the changes happened (a change already answered stays answered).
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const { item, result } of applied) item.resolve(result);
+  };
+
+  const drain = async (mintUrl: string, queue: PendingChange[]): Promise<void> => {
+    while (queue.length > 0) await commit(mintUrl, queue.splice(0));
+    queues.delete(mintUrl);
+  };
+
   return {
     read: load,
     update<T>(mintUrl: string, change: (book: Book) => T | Promise<T>): Promise<T> {
-      const work = async (): Promise<T> => {
-        const book = await load(mintUrl);
-        const result = await change(book);
-        await backend.put(recordId(mintUrl), { book: JSON.stringify(book) });
-        return result;
-      };
-      const locked = backend.withLock === undefined ? work : () => backend.withLock!(`cashu:${mintUrl}`, work);
-      const previous = queues.get(mintUrl) ?? Promise.resolve();
-      const next = previous.then(locked, locked);
-      const tail = next.catch(() => undefined);
-      queues.set(mintUrl, tail);
-      void tail.then(() => {
-        if (queues.get(mintUrl) === tail) queues.delete(mintUrl);
+      return new Promise<T>((resolve, reject) => {
+        const queue = queues.get(mintUrl);
+        const item: PendingChange = { change, resolve: resolve as (value: unknown) => void, reject };
+        if (queue !== undefined) {
+          queue.push(item);
+          return;
+        }
+        const fresh = [item];
+        queues.set(mintUrl, fresh);
+        void drain(mintUrl, fresh);
       });
-      return next;
     },
   };
 }

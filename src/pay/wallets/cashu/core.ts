@@ -9,26 +9,32 @@ export interface WalletCore {
   mints: MintRegistry;
   tokens: TokenStore;
   now: () => number;
-  /** Mint calls in flight per mint: their change comes back when they end. */
+  /** Operations under way per mint (see `hold`): their change comes back when they end. */
   inFlight: Map<string, Set<Promise<unknown>>>;
   /** Operations this process is working on: reconcile() leaves them alone. */
   live: Set<string>;
 }
 
-/** Runs a mint call while others can see it is in flight (and wait for its change). */
-export async function tracked<T>(core: WalletCore, mint: string, call: () => Promise<T>): Promise<T> {
-  const running = call();
+/**
+ * Marks an operation on `mint` as under way from before it holds proofs until `release()`:
+ * an operation short of spendable proofs waits for these (their change comes back) instead of
+ * refusing.
+ */
+export function hold(core: WalletCore, mint: string): () => void {
+  let release = (): void => undefined;
+  const done = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   const set = core.inFlight.get(mint) ?? new Set<Promise<unknown>>();
   core.inFlight.set(mint, set);
-  set.add(running);
-  try {
-    return await running;
-  } finally {
-    set.delete(running);
-  }
+  set.add(done);
+  return () => {
+    set.delete(done);
+    release();
+  };
 }
 
-/** Waits until one mint call in flight at `mint` ends; false when there is none to wait for. */
+/** Waits until one operation under way at `mint` ends; false when there is none to wait for. */
 export async function waitForChange(core: WalletCore, mint: string): Promise<boolean> {
   const running = [...(core.inFlight.get(mint) ?? [])];
   if (running.length === 0) return false;

@@ -3,7 +3,7 @@ import { GatewayError, isGatewayError } from '../../../errors.js';
 import type { BookOp } from '../../../store/token-store.js';
 import { decodeInvoice } from '../../bolt11.js';
 import type { PayInvoiceRequest, PayInvoiceResult } from '../../wallet.js';
-import { addReady, callMint, dropOp, findOp, heldBy, newOpId, readyProofs, releaseAfterRefusal, reserve, tracked, waitForChange, type WalletCore } from './core.js';
+import { addReady, callMint, dropOp, findOp, heldBy, newOpId, readyProofs, releaseAfterRefusal, hold, reserve, waitForChange, type WalletCore } from './core.js';
 import { serializeOutputs, sumSat, toProofLike } from './mints.js';
 
 const failed = (message: string, data: Record<string, unknown> = {}, cause?: unknown): GatewayError => new GatewayError('PAYMENT_FAILED', message, { cause, data });
@@ -30,9 +30,10 @@ export async function meltInvoice(core: WalletCore, request: PayInvoiceRequest):
   }
   const { mint, wallet, prepared } = chosen;
   try {
-    return await tracked(core, mint, () => completeMelt(core, mint, wallet, prepared));
+    return await completeMelt(core, mint, wallet, prepared);
   } finally {
     core.live.delete(prepared.id);
+    prepared.release();
   }
 }
 
@@ -64,9 +65,19 @@ async function chooseMelt(core: WalletCore, request: PayInvoiceRequest): Promise
     if (quote.amount.toNumber() !== amountSat) {
       throw failed(`The mint quoted ${quote.amount.toNumber()} sat for an invoice of ${amountSat} sat; not melting.`, { mint });
     }
-    const prepared = await prepareMelt(core, mint, wallet, quote, amountSat, invoice.paymentHash, request.maxFeeMsat);
-    if (prepared === undefined) continue;
-    return { mint, wallet, prepared };
+    const release = hold(core, mint);
+    let prepared: Omit<PreparedMelt, 'release'> | undefined;
+    try {
+      prepared = await prepareMelt(core, mint, wallet, quote, amountSat, invoice.paymentHash, request.maxFeeMsat);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (prepared === undefined) {
+      release();
+      continue;
+    }
+    return { mint, wallet, prepared: { ...prepared, release } };
   }
   if (lastRefusal !== undefined) throw lastRefusal;
   return undefined;
@@ -74,6 +85,8 @@ async function chooseMelt(core: WalletCore, request: PayInvoiceRequest): Promise
 
 interface PreparedMelt {
   id: string;
+  /** Ends the `hold` taken when its proofs were reserved. */
+  release: () => void;
   preview: MeltPreview<MeltQuoteBolt11Response>;
   amountSat: number;
   inputSat: number;
@@ -87,7 +100,7 @@ async function prepareMelt(
   amountSat: number,
   paymentHash: string,
   maxFeeMsat: number,
-): Promise<PreparedMelt | undefined> {
+): Promise<Omit<PreparedMelt, 'release'> | undefined> {
   const id = newOpId();
   return core.tokens.update(mint, async (book) => {
     const need = amountSat + quote.fee_reserve.toNumber();

@@ -1,7 +1,7 @@
 import { getEncodedToken, type Proof, type SwapPreview } from '@cashu/cashu-ts';
 import { GatewayError, isGatewayError } from '../../../errors.js';
 import type { StoredProof } from '../../../store/token-store.js';
-import { addReady, callMint, dropOp, findOp, heldBy, mintRefused, newOpId, outcomeUnknown, readyProofs, releaseAfterRefusal, reserve, tracked, waitForChange, type WalletCore } from './core.js';
+import { addReady, callMint, dropOp, findOp, heldBy, mintRefused, newOpId, outcomeUnknown, readyProofs, releaseAfterRefusal, hold, reserve, waitForChange, type WalletCore } from './core.js';
 import { CheckStateEnum, serializeOutputs, statesOf, sumSat, toProofLike, toStored } from './mints.js';
 
 /** A token handed out, held until the payee's answer says whether it was redeemed. */
@@ -47,6 +47,7 @@ export async function makeToken(core: WalletCore, mint: string, amountSat: numbe
 async function makeTokenOnce(core: WalletCore, mint: string, amountSat: number, options: MakeTokenOptions): Promise<OutgoingToken> {
   const id = newOpId();
   core.live.add(id);
+  const release = hold(core, mint);
   try {
     const token = await makeTokenAs(core, id, mint, amountSat, options);
     // A token waiting for its request's answer stays ours to settle (confirm or reclaim).
@@ -55,6 +56,8 @@ async function makeTokenOnce(core: WalletCore, mint: string, amountSat: number, 
   } catch (error) {
     core.live.delete(id);
     throw error;
+  } finally {
+    release();
   }
 }
 
@@ -92,11 +95,8 @@ async function makeTokenAs(core: WalletCore, id: string, mint: string, amountSat
   });
 
   if ('exact' in plan) return outgoing(mint, id, plan.exact, amountSat);
-  const outcome = await tracked(core, mint, async () => {
-    const result = await callMint(() => wallet.completeSwap(plan.preview));
-    if (result.ok) await bookSwapResult(core, mint, id, amountSat, options.reclaimOnReconcile, result.value);
-    return result;
-  });
+  const outcome = await callMint(() => wallet.completeSwap(plan.preview));
+  if (outcome.ok) await bookSwapResult(core, mint, id, amountSat, options.reclaimOnReconcile, outcome.value);
   if (!outcome.ok) {
     if (!outcome.refused) throw outcomeUnknown('swap', mint, id, outcome.error);
     await releaseAfterRefusal(core, mint, wallet, id);
@@ -142,10 +142,12 @@ export async function confirmSent(core: WalletCore, mint: string, id: string): P
  */
 export async function reclaimSent(core: WalletCore, mint: string, id: string): Promise<'spent' | 'reclaimed' | 'unknown'> {
   core.live.add(id);
+  const release = hold(core, mint);
   try {
     return await reclaim(core, mint, id);
   } finally {
     core.live.delete(id);
+    release();
   }
 }
 
@@ -194,10 +196,12 @@ async function reclaim(core: WalletCore, mint: string, id: string): Promise<'spe
 export async function receiveProofs(core: WalletCore, mint: string, incoming: readonly StoredProof[], existingOp?: string): Promise<{ amountSat: number; feeSat: number }> {
   const id = existingOp ?? newOpId();
   core.live.add(id);
+  const release = hold(core, mint); // what it brings in can serve a payment waiting for funds
   try {
     return await receiveAs(core, id, mint, incoming);
   } finally {
     core.live.delete(id);
+    release();
   }
 }
 
