@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isMintOperationError, type Proof, type Wallet } from '@cashu/cashu-ts';
 import { GatewayError } from '../../../errors.js';
 import type { Book, BookOp, StoredProof, TokenStore } from '../../../store/token-store.js';
-import { CheckStateEnum, statesOf, toStored, type MintRegistry } from './mints.js';
+import { CheckStateEnum, statesOf, sumSat, toStored, type MintRegistry } from './mints.js';
 
 /** What every wallet operation shares. */
 export interface WalletCore {
@@ -47,6 +47,12 @@ export const newOpId = (): string => randomUUID();
 /** The proofs no operation holds. */
 export function readyProofs(book: Book): StoredProof[] {
   return book.proofs.filter((entry) => entry.op === undefined).map((entry) => entry.proof);
+}
+
+/** What a book holds, in sats: spendable, and held by unsettled operations. */
+export function bookBalance(book: Book): { availableSat: number; pendingSat: number } {
+  const availableSat = sumSat(readyProofs(book));
+  return { availableSat, pendingSat: sumSat(book.proofs.map((entry) => entry.proof)) - availableSat };
 }
 
 /** Adds proofs as spendable, skipping any the book already has (an answer applied twice). */

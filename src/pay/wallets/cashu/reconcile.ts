@@ -1,7 +1,7 @@
 import type { BookOp, StoredProof } from '../../../store/token-store.js';
-import { addReady, dropOp, heldBy, type WalletCore } from './core.js';
+import { addReady, bookBalance, dropOp, heldBy, type WalletCore } from './core.js';
 import { settleMelt } from './melt.js';
-import { CheckStateEnum, restoreOutputs, statesOf, sumSat } from './mints.js';
+import { CheckStateEnum, restoreOutputs, statesOf } from './mints.js';
 import { confirmSent, reclaimSent, receiveProofs } from './transfer.js';
 
 /** What `reconcile()` settled. */
@@ -34,7 +34,7 @@ export async function reconcileMint(core: WalletCore, mint: string): Promise<Rec
     else report.open += 1;
   }
   const after = await core.tokens.read(mint);
-  report.balanceSat = sumSat(after.proofs.filter((entry) => entry.op === undefined).map((entry) => entry.proof));
+  report.balanceSat = bookBalance(after).availableSat;
   return report;
 }
 

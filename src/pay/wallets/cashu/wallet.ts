@@ -4,10 +4,10 @@ import { createGuardedFetch, type GuardedFetch } from '../../../net/fetch.js';
 import type { CredentialBackend } from '../../../store/credential-store.js';
 import { createTokenStore } from '../../../store/token-store.js';
 import type { Wallet } from '../../wallet.js';
-import type { WalletCore } from './core.js';
+import { bookBalance, type WalletCore } from './core.js';
 import { importTokenFile, type TokenImport } from './import.js';
 import { meltInvoice, settleMelt } from './melt.js';
-import { mintError, mintRegistry, sumSat, toStored } from './mints.js';
+import { mintError, mintRegistry, toStored } from './mints.js';
 import { reconcileMint, type ReconcileReport } from './reconcile.js';
 import { confirmSent, makeToken, reclaimSent, receiveProofs, type OutgoingToken } from './transfer.js';
 
@@ -120,7 +120,7 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
     }
     for (const url of mints.urls) {
       const book = await core.tokens.read(url);
-      if (sumSat(book.proofs.filter((entry) => entry.op === undefined).map((entry) => entry.proof)) >= amountSat) return url;
+      if (bookBalance(book).availableSat >= amountSat) return url;
     }
     return mints.urls[0] as string;
   };
@@ -171,12 +171,10 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
       let availableSat = 0;
       let pendingSat = 0;
       for (const url of mints.urls) {
-        const { proofs } = await core.tokens.read(url);
-        const available = sumSat(proofs.filter((entry) => entry.op === undefined).map((entry) => entry.proof));
-        const pending = sumSat(proofs.filter((entry) => entry.op !== undefined).map((entry) => entry.proof));
-        byMint[url] = { availableSat: available, pendingSat: pending };
-        availableSat += available;
-        pendingSat += pending;
+        const mintBalance = bookBalance(await core.tokens.read(url));
+        byMint[url] = mintBalance;
+        availableSat += mintBalance.availableSat;
+        pendingSat += mintBalance.pendingSat;
       }
       return { availableSat, pendingSat, byMint };
     },
