@@ -13,7 +13,7 @@ import { startCashuMint } from '../test/helpers/cashu-mint.js';
 import { fakeLightning } from '../test/helpers/lightning.js';
 import { startNut24Server } from '../test/helpers/nut24-server.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
-import { fmt, median, opsPerSecond } from './stats.js';
+import { fmt, inFlight, median, opsPerSecond } from './stats.js';
 
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 200);
 const CONCURRENCY = 8;
@@ -52,13 +52,8 @@ const quote = await stranger.createMintQuoteBolt11(fundSat);
 await wallet.receive(getEncodedToken({ mint: mintUrl, unit: 'sat', proofs: await stranger.mintProofsBolt11(fundSat, quote.quote) }));
 
 async function load(one: () => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < PAYMENTS) await one();
-    }),
-  );
-  server.requests.length = 0;
+  await inFlight(PAYMENTS, CONCURRENCY, one);
+  server.requests.length = 0; // the server keeps requests; do not let them pile up
 }
 const free = async (): Promise<void> => void (await (await apiFetch(`http://api.test:${server.port}/free`)).text());
 const paid = async (): Promise<void> => {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, fetch as undiciFetch, request } from 'undici';
 import { checkUrl, createGuardedAgent, createGuardedFetch, type Resolver } from '../src/net/index.js';
-import { fmt, median, opsPerSecond, reportRatio } from './stats.js';
+import { fmt, inFlight, median, opsPerSecond, reportRatio } from './stats.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const CONCURRENCY = 16;
@@ -31,14 +31,7 @@ const guarded = createGuardedFetch({ ...policy, connectionsPerOrigin: CONCURRENC
 const rawUrl = `http://127.0.0.1:${port}/items`;
 const guardedUrl = `http://bench.test:${port}/items`;
 
-async function load(one: () => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < REQUESTS) await one();
-    }),
-  );
-}
+const load = (one: () => Promise<void>): Promise<void> => inFlight(REQUESTS, CONCURRENCY, one);
 
 const contenders: Record<string, () => Promise<void>> = {
   raw: async () => {

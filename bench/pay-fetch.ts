@@ -5,7 +5,7 @@ import { createL402Payer } from '../src/pay/l402-payer.js';
 import { createSpendTracker } from '../src/pay/spend-tracker.js';
 import { startL402Server } from '../test/helpers/l402-server.js';
 import { fakeLightning } from '../test/helpers/lightning.js';
-import { fmt, median, opsPerSecond, reportRatio } from './stats.js';
+import { fmt, inFlight, median, opsPerSecond, reportRatio } from './stats.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5000);
 const CONCURRENCY = 16;
@@ -24,12 +24,7 @@ const authorization = server.requests.at(-1)?.headers.authorization ?? '';
 server.requests.length = 0; // the server keeps requests; do not let them pile up during the run
 
 async function load(one: () => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < REQUESTS) await one();
-    }),
-  );
+  await inFlight(REQUESTS, CONCURRENCY, one);
   server.requests.length = 0;
 }
 const plain = async (): Promise<void> => void (await (await fetch(url, { headers: { authorization } })).text());

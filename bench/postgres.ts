@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { createPostgres, loadParser, validateSqlSync } from '../src/postgres/index.js';
 import { startFixture } from '../test/postgres/fixture.js';
-import { fmt, median, opsPerSecond, reportRatio } from './stats.js';
+import { fmt, inFlight, median, opsPerSecond, reportRatio } from './stats.js';
 
 const ROUNDS = 5;
 const SQL =
@@ -30,14 +30,7 @@ const guarded = await createPostgres({ connectionString: db.agentUrl, poolSize: 
 const uncached = await createPostgres({ connectionString: db.agentUrl, poolSize: CONCURRENCY, warnIfSuperuser: false, verdictCacheSize: 0 });
 const limits = { timeoutMs: 10_000, maxBytes: 10 * 1024 * 1024 };
 
-async function load(one: () => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < QUERIES) await one();
-    }),
-  );
-}
+const load = (one: () => Promise<unknown>): Promise<void> => inFlight(QUERIES, CONCURRENCY, one);
 const rawOnce = (): Promise<unknown> => raw.query(SQL, [10, 60]);
 const guardedOnce = (): Promise<unknown> => guarded.query({ sql: SQL, params: [10, 60] }, limits);
 const uncachedOnce = (): Promise<unknown> => uncached.query({ sql: SQL, params: [10, 60] }, limits);

@@ -31,3 +31,13 @@ export function reportRatio(label: string, ratio: number, target: number): void 
   const verdict = ratio >= target ? 'PASS' : 'BELOW TARGET';
   console.log(`${label}: ${ratio.toFixed(2)}x (target >= ${target}x) ${verdict}`);
 }
+
+/** Runs `one` `total` times with `concurrency` calls in flight at once. */
+export async function inFlight(total: number, concurrency: number, one: () => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < total) await one();
+    }),
+  );
+}
