@@ -8,7 +8,7 @@ export interface BudgetGate {
    * Reserves a payment in the budget, asking a person first for an "always ask" origin and
    * when the amount is over `maxAutoPaySats`. @throws GatewayError (a refusal, already reported)
    */
-  reserve(request: ApprovalRequest): Promise<LedgerReservation>;
+  reserve(request: Omit<ApprovalRequest, 'reason'>): Promise<LedgerReservation>;
   /** Reports a refusal as an event (with `method` when it is Cashu) and returns it, to throw. */
   refuse(code: ErrorCode, message: string, origin: string, data?: Record<string, unknown>, method?: PaymentEvent['method']): GatewayError;
 }

@@ -94,7 +94,6 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
         actor: callOptions.actor,
         invoice: offer.encoded,
         mint,
-        reason: 'over-auto-pay-cap',
       });
       let token: OutgoingToken;
       try {

@@ -15,6 +15,7 @@ import { MSAT_PER_SAT, type LedgerReservation, type SpendLedger } from './spend-
 import type { Wallet } from './wallet.js';
 import type { CashuWallet } from './wallets/cashu/wallet.js';
 import { createCashuPayer } from './cashu-payer.js';
+import type { CashuOffer } from './cashu-request.js';
 
 const NO_WALLET: Wallet = {
   payInvoice: () => Promise.reject(new GatewayError('PAYMENT_FAILED', 'No wallet is configured: pass one to createGateway(config, { wallet }) or { cashu }.')),
@@ -174,7 +175,6 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       description: offer.invoice.description,
       actor,
       invoice: offer.bolt11,
-      reason: 'over-auto-pay-cap',
     });
 
   /** Pays one offer: pending record first, then the wallet, then the preimage check. */
@@ -272,24 +272,29 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const cashuPayer = options.cashu === undefined ? undefined : createCashuPayer({ fetch: options.fetch, wallet: options.cashu, gate, maxFeeSats: maxFeeMsat / MSAT_PER_SAT, emit });
 
   /**
-   * Whether a 402 is paid with ecash (NUT-24) rather than its Lightning challenge: when it has
-   * only an `X-Cashu` request, or both and the order for this origin puts Cashu first (always,
-   * without a Lightning wallet: melting costs a routing fee that NUT-24 does not) and an
-   * accepted mint holds enough. An unreadable `X-Cashu` next to a Lightning challenge is ignored.
+   * The NUT-24 offer to pay instead of the Lightning challenge, if any: when the 402 has only an
+   * `X-Cashu` request, or both and the order for this origin puts Cashu first (always, without
+   * a Lightning wallet: melting costs a routing fee that NUT-24 does not) and an accepted mint
+   * holds enough. An unreadable `X-Cashu` next to a Lightning challenge is ignored; alone, it
+   * is a refusal.
    */
-  async function choosesCashu(response: Response, origin: string): Promise<boolean> {
+  async function ecashOffer(response: Response, origin: string): Promise<CashuOffer | undefined> {
     const header = response.headers.get('x-cashu');
-    if (header === null || cashuPayer === undefined) return false;
-    if (response.headers.get('www-authenticate') === null) return true;
+    if (header === null || cashuPayer === undefined) return undefined;
+    const alone = response.headers.get('www-authenticate') === null;
     const order = options.wallet === undefined ? 'cashu-first' : (options.walletOrderByOrigin?.[origin] ?? options.walletOrder ?? 'lightning-first');
-    if (order !== 'cashu-first') return false;
+    if (!alone && order !== 'cashu-first') return undefined;
+    // Loaded on first use: hosts without ecash never load the Cashu library.
+    const { readCashuOffer } = await import('./cashu-request.js');
+    let offer: CashuOffer;
     try {
-      // Loaded on first use: hosts without ecash never load the Cashu library.
-      const { readCashuOffer } = await import('./cashu-request.js');
-      return (await cashuPayer.mintFor(readCashuOffer(header, origin))) !== undefined;
-    } catch {
-      return false;
+      offer = readCashuOffer(header, origin);
+    } catch (error) {
+      if (!alone) return undefined;
+      if (isGatewayError(error)) emit({ outcome: 'refused', origin, code: error.code, method: 'cashu' });
+      throw error;
     }
+    return alone || (await cashuPayer.mintFor(offer)) !== undefined ? offer : undefined;
   }
 
   return {
@@ -343,17 +348,8 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     if (new URL(response.url || url.href).origin !== url.origin) {
       throw refuse('INVALID_CHALLENGE', `A redirect to ${new URL(response.url).origin} answered 402; not paying another origin than the one asked.`, url.origin);
     }
-    if (cashuPayer !== undefined && (await choosesCashu(response, url.origin))) {
-      const { readCashuOffer } = await import('./cashu-request.js');
-      let offer;
-      try {
-        offer = readCashuOffer(response.headers.get('x-cashu') ?? '', url.origin);
-      } catch (error) {
-        if (isGatewayError(error)) emit({ outcome: 'refused', origin: url.origin, code: error.code, method: 'cashu' });
-        throw error;
-      }
-      return cashuPayer.pay(url, init, offer, callOptions);
-    }
+    const ecash = await ecashOffer(response, url.origin);
+    if (ecash !== undefined && cashuPayer !== undefined) return cashuPayer.pay(url, init, ecash, callOptions);
     const offer = acceptableOffer(response, url.origin, callOptions);
     const { scope } = scopeOf(url);
     // Single flight: concurrent requests to one unpaid scope share one payment.

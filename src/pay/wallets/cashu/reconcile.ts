@@ -61,12 +61,7 @@ async function settle(core: WalletCore, mint: string, op: BookOp, held: StoredPr
         return true;
       }
       if (states.some((state) => state !== CheckStateEnum.SPENT)) return false;
-      const proofs = await restoreOutputs(wallet, op.outputs ?? []);
-      await core.tokens.update(mint, (book) => {
-        dropOp(book, op.id);
-        addReady(book, proofs);
-      });
-      return true;
+      return bookRestoredOutputs(core, mint, op);
     }
     case 'swap': {
       const states = await statesOf(wallet, held);
@@ -75,14 +70,21 @@ async function settle(core: WalletCore, mint: string, op: BookOp, held: StoredPr
         return true;
       }
       if (states.some((state) => state !== CheckStateEnum.SPENT)) return false;
-      // The swap went through but its answer was lost: the mint signed our outputs; restore
-      // them. A token made from them was never handed out, so all of them are ours.
-      const proofs = await restoreOutputs(wallet, op.outputs ?? []);
-      await core.tokens.update(mint, (book) => {
-        dropOp(book, op.id);
-        addReady(book, proofs);
-      });
-      return true;
+      // A token made from its outputs was never handed out, so all of them are ours.
+      return bookRestoredOutputs(core, mint, op);
     }
   }
+}
+
+/**
+ * The swap went through (every input spent) but its answer was lost: the mint signed our
+ * outputs, so restore them (NUT-09) and book them in place of the operation.
+ */
+async function bookRestoredOutputs(core: WalletCore, mint: string, op: BookOp): Promise<true> {
+  const proofs = await restoreOutputs(await core.mints.walletFor(mint), op.outputs ?? []);
+  await core.tokens.update(mint, (book) => {
+    dropOp(book, op.id);
+    addReady(book, proofs);
+  });
+  return true;
 }
