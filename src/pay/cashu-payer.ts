@@ -36,21 +36,10 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
   const { wallet, gate, emit } = options;
   const maxFeeMsat = options.maxFeeSats * MSAT_PER_SAT;
 
-  /** The request's mints this wallet deals with, in the wallet's order. */
-  const acceptedMints = (offer: CashuOffer): string[] => {
-    const wanted = new Set(offer.mints.map((url) => wallet.accepts(url)));
-    return wallet.mints.filter((url) => wanted.has(url));
-  };
+  /** The request's mints this wallet deals with, normalised. */
+  const acceptedMints = (offer: CashuOffer): string[] => offer.mints.flatMap((url) => wallet.accepts(url) ?? []);
 
-  async function mintFor(offer: CashuOffer): Promise<string | undefined> {
-    const { byMint } = await wallet.balance();
-    const accepted = acceptedMints(offer);
-    // Spendable now; else enough once operations in flight are settled (their change comes back).
-    return (
-      accepted.find((url) => (byMint[url]?.availableSat ?? 0) >= offer.amountSat) ??
-      accepted.find((url) => (byMint[url]?.availableSat ?? 0) + (byMint[url]?.pendingSat ?? 0) >= offer.amountSat)
-    );
-  }
+  const mintFor = (offer: CashuOffer): Promise<string | undefined> => wallet.mintHolding(offer.amountSat, acceptedMints(offer));
 
   /** After the payee's answer was not an acceptance: take the token back unless it was redeemed. */
   async function settleUnaccepted(token: OutgoingToken, reservation: LedgerReservation, origin: string, rejected: boolean): Promise<'spent' | 'reclaimed' | 'unknown'> {

@@ -14,10 +14,10 @@ export interface MintRegistry {
   walletFor(url: string): Promise<Wallet>;
 }
 
-/** Opens the registry; refuses an empty or malformed mint list (`CONFIG_INVALID`). */
-export function mintRegistry(mints: readonly string[], fetch: GuardedFetch, timeoutMs: number): MintRegistry {
+/** The host's mint list, normalised; refuses an empty or malformed one (`CONFIG_INVALID`). */
+export function normaliseMintUrls(mints: readonly string[]): string[] {
   if (mints.length === 0) throw new GatewayError('CONFIG_INVALID', 'cashuWallet needs at least one mint URL in `mints`.');
-  const urls = mints.map((url) => {
+  return mints.map((url) => {
     try {
       const normal = normalizeMintUrl(url);
       if (!/^https?:$/.test(new URL(normal).protocol)) throw new TypeError('not http(s)');
@@ -26,6 +26,10 @@ export function mintRegistry(mints: readonly string[], fetch: GuardedFetch, time
       throw new GatewayError('CONFIG_INVALID', `cashuWallet: ${JSON.stringify(url)} is not a mint URL.`, { cause: error });
     }
   });
+}
+
+/** Opens the registry of the (normalised) allowed mints. */
+export function mintRegistry(urls: readonly string[], fetch: GuardedFetch, timeoutMs: number): MintRegistry {
   const request = guardedMintRequest(fetch, timeoutMs);
   const loaded = new Map<string, Promise<Wallet>>();
   const allowed = (url: string): string | undefined => {

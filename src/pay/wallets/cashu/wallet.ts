@@ -7,7 +7,7 @@ import type { Wallet } from '../../wallet.js';
 import { bookBalance, type WalletCore } from './core.js';
 import { importTokenFile, type TokenImport } from './import.js';
 import { meltInvoice, settleMelt } from './melt.js';
-import { mintError, mintRegistry, toStored } from './mints.js';
+import { mintError, mintRegistry, normaliseMintUrls, toStored } from './mints.js';
 import { reconcileMint, type ReconcileReport } from './reconcile.js';
 import { confirmSent, makeToken, reclaimSent, receiveProofs, type OutgoingToken } from './transfer.js';
 
@@ -62,6 +62,11 @@ export interface CashuWallet extends Wallet {
   /** `url` normalised when it is one of the allowed mints, else `undefined`. */
   accepts(url: string): string | undefined;
   /**
+   * The first allowed mint (of `among`, normalised URLs) holding `amountSat` spendable now, else
+   * one that will once operations under way settle; `undefined` when none does.
+   */
+  mintHolding(amountSat: number, among?: readonly string[]): Promise<string | undefined>;
+  /**
    * Receives a `cashuA`/`cashuB` token: swaps its proofs at the mint so the sender cannot spend
    * them again. @throws GatewayError `MINT_NOT_ALLOWED` (before any network call), `TOKEN_INVALID`
    */
@@ -101,28 +106,24 @@ export interface CashuWallet extends Wallet {
 export function cashuWallet(options: CashuWalletOptions): CashuWallet {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const ownFetch = options.fetch === undefined;
-  const hosts = options.mints.flatMap((url) => {
-    try {
-      return [new URL(url).hostname];
-    } catch {
-      return [];
-    }
-  });
-  const fetch = options.fetch ?? createGuardedFetch({ allowedDomains: hosts, timeoutMs });
-  const mints = mintRegistry(options.mints, fetch, timeoutMs);
+  const urls = normaliseMintUrls(options.mints);
+  const fetch = options.fetch ?? createGuardedFetch({ allowedDomains: urls.map((url) => new URL(url).hostname), timeoutMs });
+  const mints = mintRegistry(urls, fetch, timeoutMs);
   const core: WalletCore = { mints, tokens: createTokenStore(options.store), now: options.now ?? Date.now, inFlight: new Map(), live: new Set() };
 
+  const mintHolding = async (amountSat: number, among: readonly string[] = mints.urls): Promise<string | undefined> => {
+    const candidates = mints.urls.filter((url) => among.includes(url));
+    const balances = await Promise.all(candidates.map(async (url) => bookBalance(await core.tokens.read(url))));
+    // Spendable now; else enough once operations under way are settled (their change comes back).
+    const now = candidates.find((_, i) => (balances[i]?.availableSat ?? 0) >= amountSat);
+    return now ?? candidates.find((_, i) => (balances[i]?.availableSat ?? 0) + (balances[i]?.pendingSat ?? 0) >= amountSat);
+  };
+
   const mintFor = async (amountSat: number, named: string | undefined): Promise<string> => {
-    if (named !== undefined) {
-      const allowed = mints.allowed(named);
-      if (allowed === undefined) throw notAllowed(named);
-      return allowed;
-    }
-    for (const url of mints.urls) {
-      const book = await core.tokens.read(url);
-      if (bookBalance(book).availableSat >= amountSat) return url;
-    }
-    return mints.urls[0] as string;
+    if (named === undefined) return (await mintHolding(amountSat)) ?? (mints.urls[0] as string);
+    const allowed = mints.allowed(named);
+    if (allowed === undefined) throw notAllowed(named);
+    return allowed;
   };
 
   /** The mint holding operation `id`. */
@@ -165,6 +166,7 @@ export function cashuWallet(options: CashuWalletOptions): CashuWallet {
   return {
     mints: mints.urls,
     accepts: (url) => mints.allowed(url),
+    mintHolding,
     receive,
     async balance() {
       const byMint: CashuBalance['byMint'] = {};
