@@ -5,7 +5,7 @@ import { type Dispatcher, Headers, type HeadersInit, Response } from 'undici';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { createGuardedAgent, type GuardedAgentOptions } from './agent.js';
 import { compileDomains, type DomainList } from './domains.js';
-import { headerProblem, SENSITIVE_HEADERS, TRANSPORT_HEADERS } from './headers.js';
+import { headerProblem, isSpoofingHeader, SENSITIVE_HEADERS, spoofingRefusal, TRANSPORT_HEADERS } from './headers.js';
 import { nextHop, redirectTarget } from './redirect.js';
 import { backoffMs, isIdempotent, isRetryableError, isRetryableStatus, sleep } from './retry.js';
 import { MAX_RESPONSE_BYTES, sizeLimit } from './size-limit.js';
@@ -282,6 +282,7 @@ function headerMap(init: GuardedRequestInit['headers'] | Request['headers'] | un
     const problem = headerProblem(name, String(value));
     if (problem !== undefined) throw new GatewayError('VALIDATION_FAILED', `Invalid request: ${problem}.`);
     if (TRANSPORT_HEADERS.has(name)) throw new GatewayError('VALIDATION_FAILED', `Header ${name} is set by the client and may not be given.`);
+    if (isSpoofingHeader(name)) throw spoofingRefusal(name);
     headers[name] = headers[name] === undefined ? String(value) : `${headers[name]}, ${String(value)}`;
   }
   return headers;

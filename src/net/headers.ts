@@ -1,6 +1,7 @@
 /**
  * Header rules of the guarded fetch. Names are compared in lower case.
  */
+import { GatewayError } from '../errors.js';
 
 /** Hop-by-hop and request-smuggling headers: the client sets these, never the caller. */
 export const TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
@@ -33,6 +34,55 @@ const CREDENTIAL_NAME = /(^|[-_])(api[-_]?key|apikey|auth|authorization|token|se
 /** True for a header an agent must not set: credentials, cookies, API keys, payment proofs. */
 export function isCredentialHeader(name: string): boolean {
   return SENSITIVE_HEADERS.has(name) || CREDENTIAL_NAME.test(name);
+}
+
+/**
+ * Headers that speak for the client's address or route (`X-Forwarded-For`, `X-Real-IP`,
+ * `Forwarded`, `Via`, …) or that unlock cloud metadata services (`Metadata-Flavor`,
+ * `Metadata`, `X-aws-ec2-metadata-token`, …). An upstream that trusts them could be fooled
+ * about who is calling, or take the request for one from inside the cloud: they are refused,
+ * never stripped silently, so the caller learns why.
+ */
+export const SPOOFING_HEADERS: ReadonlySet<string> = new Set([
+  'forwarded',
+  'forwarded-for',
+  'via',
+  'x-real-ip',
+  'x-client-ip',
+  'client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'cf-connecting-ipv6',
+  'cf-pseudo-ipv4',
+  'fastly-client-ip',
+  'akamai-client-ip',
+  'x-cluster-client-ip',
+  'x-originating-ip',
+  'x-remote-ip',
+  'x-remote-addr',
+  'x-host',
+  'x-proxyuser-ip',
+  'x-envoy-external-address',
+  'x-appengine-user-ip',
+  'metadata',
+  'metadata-flavor',
+  'x-google-metadata-request',
+  'x-identity-header',
+]);
+
+// x-forwarded, x-forwarded-for/-host/-proto/-port/-server/…, x-original-forwarded-for, x-aws-ec2-metadata-*.
+const SPOOFING_NAME = /^(x-forwarded(-.*)?|x-original-forwarded-.*|x-aws-ec2-metadata-.*)$/;
+
+/** True for a client-address, forwarding or cloud-metadata header (lower case): never sent on the agent's word. */
+export function isSpoofingHeader(name: string): boolean {
+  return SPOOFING_HEADERS.has(name) || SPOOFING_NAME.test(name);
+}
+
+/** The refusal of a client-address, forwarding or cloud-metadata header (`VALIDATION_FAILED`, naming it). */
+export function spoofingRefusal(name: string): GatewayError {
+  return new GatewayError('VALIDATION_FAILED', `Header ${name} may not be sent (client-address, forwarding and cloud-metadata headers are refused).`, {
+    data: { header: name },
+  });
 }
 
 /** Response headers never shown to an agent. */

@@ -4,7 +4,7 @@ import { GatewayError } from '../errors.js';
 import { defineTool, type ToolDefinition } from '../tools.js';
 import type { HttpConnectorConfig } from './config.js';
 import type { GuardedFetch } from './fetch.js';
-import { headerProblem, HIDDEN_RESPONSE_HEADERS, isCredentialHeader, TRANSPORT_HEADERS } from './headers.js';
+import { headerProblem, HIDDEN_RESPONSE_HEADERS, isCredentialHeader, isSpoofingHeader, spoofingRefusal, TRANSPORT_HEADERS } from './headers.js';
 
 /** What `http.fetch` returns to the agent. */
 export interface HttpFetchResult {
@@ -38,7 +38,8 @@ export function agentRequestFields(methods: readonly [string, ...string[]]) {
 }
 
 /**
- * Lower-cased agent headers, or a refusal: credentials and transport controls are the host's.
+ * Lower-cased agent headers, or a refusal: credentials and transport controls are the host's,
+ * and client-address, forwarding and cloud-metadata headers are never sent.
  * @throws GatewayError `VALIDATION_FAILED` naming the header.
  */
 export function agentHeaders(given: Readonly<Record<string, string>> | undefined, tool: string): Record<string, string> {
@@ -52,6 +53,7 @@ export function agentHeaders(given: Readonly<Record<string, string>> | undefined
         data: { header: name },
       });
     }
+    if (isSpoofingHeader(name)) throw spoofingRefusal(name);
     headers[name] = value;
   }
   return headers;
