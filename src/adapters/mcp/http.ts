@@ -24,7 +24,12 @@ export interface McpHttpOptions {
   allowedOrigins?: readonly string[] | undefined;
   /** When set, every request needs `Authorization: Bearer <token>`. */
   bearerToken?: string | undefined;
-  /** Requests per client address in any 60 s. @default 100 */
+  /**
+   * Requests per client address in any 60 s; each message of a JSON-RPC batch counts as one,
+   * and a batch larger than the limit is refused. Requests refused for their Host, Origin or
+   * token (and CORS preflights) are counted apart, against the same limit, so they cannot use
+   * up the limit of the token holder. @default 100
+   */
   maxRequestsPerMinute?: number | undefined;
   /** Largest request body, in bytes. @default 102400 */
   maxBodyBytes?: number | undefined;
@@ -52,8 +57,13 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-function refuse(res: ServerResponse, status: number, message: string): void {
+/**
+ * Answers with a JSON-RPC error. `close` ends the connection after the answer (`Connection:
+ * close`): for a request whose body is left unread, so it is not read on for keep-alive.
+ */
+function refuse(res: ServerResponse, status: number, message: string, close = false): void {
   if (res.headersSent) return;
+  if (close) res.setHeader('connection', 'close');
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
 
@@ -63,31 +73,55 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Reads a JSON body of at most `maxBytes`, or undefined after answering 413/400. */
-async function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
+/**
+ * Reads a JSON body of at most `maxBytes`, or undefined after answering 413/400. A body over
+ * the limit (declared, or found while reading a chunked one) is answered at once with
+ * `Connection: close`; Node then closes the socket once the answer is sent.
+ */
+function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
+  const tooLarge = `Request body over ${maxBytes} bytes.`;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    refuse(res, 413, `Request body over ${maxBytes} bytes.`);
-    req.resume();
-    return undefined;
+    refuse(res, 413, tooLarge, true);
+    return Promise.resolve(undefined);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      refuse(res, 413, `Request body over ${maxBytes} bytes.`);
-      req.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    refuse(res, 400, 'The body is not JSON.');
-    return undefined;
-  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      // Not destroyed here: the 413 is sent first, and the unread rest is dropped until the
+      // socket closes behind it.
+      stop();
+      refuse(res, 413, tooLarge, true);
+      resolve(undefined);
+    };
+    const onEnd = (): void => {
+      stop();
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        refuse(res, 400, 'The body is not JSON.');
+        resolve(undefined);
+      }
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', () => {
+      stop();
+      resolve(undefined);
+    });
+  });
+}
+
+/** JSON-RPC messages in a body: a batch counts each of its messages (at least one). */
+function messageCount(body: unknown): number {
+  return Array.isArray(body) ? Math.max(1, body.length) : 1;
 }
 
 /**
@@ -117,31 +151,53 @@ export async function serveMcpHttp(gw: Gateway, options: McpHttpOptions = {}): P
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const corsOrigins = new Set(options.corsOrigins ?? []);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    // The socket's address, never X-Forwarded-For: there is no trusted proxy in front.
-    if (!rateLimits.tryHit(req.socket.remoteAddress ?? 'unknown', limits, Date.now())) return refuse(res, 429, 'Too many requests.');
-    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return refuse(res, 403, 'Host not allowed.');
+  /** Host, Origin (with CORS) and token checks; the refusal, if any. Answers a CORS preflight itself. */
+  function admit(req: IncomingMessage, res: ServerResponse): { status: number; message: string } | 'preflight' | undefined {
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return { status: 403, message: 'Host not allowed.' };
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowedOrigins.has(origin) && !corsOrigins.has(origin) && !corsOrigins.has('*')) return refuse(res, 403, 'Origin not allowed.');
+    if (origin !== undefined && !allowedOrigins.has(origin) && !corsOrigins.has(origin) && !corsOrigins.has('*')) return { status: 403, message: 'Origin not allowed.' };
     if (origin !== undefined && (corsOrigins.has(origin) || corsOrigins.has('*'))) {
       res.setHeader('access-control-allow-origin', corsOrigins.has('*') ? '*' : origin);
       res.setHeader('vary', 'Origin');
       res.setHeader('access-control-allow-headers', 'content-type, authorization, mcp-session-id, mcp-protocol-version');
       res.setHeader('access-control-allow-methods', 'POST, GET, DELETE, OPTIONS');
-      if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+      // A preflight carries no credentials: it is answered, counted with the refused requests.
+      if (req.method === 'OPTIONS') return 'preflight';
     }
     if (options.bearerToken !== undefined) {
       const header = req.headers.authorization ?? '';
       if (!header.startsWith('Bearer ') || !sameSecret(header.slice(7), options.bearerToken)) {
         res.setHeader('www-authenticate', 'Bearer');
-        return refuse(res, 401, 'Missing or wrong bearer token.');
+        return { status: 401, message: 'Missing or wrong bearer token.' };
       }
     }
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') return refuse(res, 404, 'Not found: the endpoint is /mcp.');
-    if (req.method !== 'POST') return refuse(res, 405, 'Method not allowed (stateless endpoint: POST only).');
+    return undefined;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    // The socket's address, never X-Forwarded-For: there is no trusted proxy in front.
+    const client = req.socket.remoteAddress ?? 'unknown';
+    // Host, Origin and token first: requests that fail them (and preflights) are counted in a
+    // bucket of their own, so a flood of them cannot use up the limit of the token holder.
+    const refusal = admit(req, res);
+    if (refusal !== undefined) {
+      if (!rateLimits.tryHit(`refused ${client}`, limits, Date.now())) return refuse(res, 429, 'Too many refused requests.', true);
+      if (refusal === 'preflight') return void res.writeHead(204).end();
+      return refuse(res, refusal.status, refusal.message, true);
+    }
+    if (!rateLimits.tryHit(`client ${client}`, limits, Date.now())) return refuse(res, 429, 'Too many requests.', true);
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') return refuse(res, 404, 'Not found: the endpoint is /mcp.', true);
+    if (req.method !== 'POST') return refuse(res, 405, 'Method not allowed (stateless endpoint: POST only).', true);
     const body = await readBody(req, res, maxBodyBytes);
     if (body === undefined) return;
+    // Each message of a JSON-RPC batch is charged (the request itself paid for the first):
+    // a batch of 100 tools/call is 100 calls, not one request.
+    const messages = messageCount(body);
+    if (messages > limits.maxCalls) return refuse(res, 429, `A batch of ${messages} messages is over the limit of ${limits.maxCalls} per minute.`);
+    for (let i = 1; i < messages; i++) {
+      if (!rateLimits.tryHit(`client ${client}`, limits, Date.now())) return refuse(res, 429, 'Too many requests (each message of a batch counts).');
+    }
     // Stateless: a server and transport per request, so no session state can leak between clients.
     const server = new McpServer({ name: options.name ?? 'portcullis', version: options.version ?? '0.1.0' });
     registerGatewayTools(server, gw, { actor: options.actor ?? 'mcp-http' });
