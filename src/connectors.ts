@@ -35,7 +35,7 @@ export async function openConnectors(config: ResolvedConfig['connectors'], deps:
   const http = config.http ?? httpConnectorSchema.parse({});
   let fetch: GuardedFetch;
   try {
-    fetch = createGuardedFetch({ ...http, resolver: deps.resolver, dial: deps.dial, tls: deps.tls });
+    fetch = createGuardedFetch({ ...http, resolver: deps.resolver, dial: deps.dial, tls: deps.tls, warn });
   } catch (error) {
     throw isGatewayError(error) ? error : new GatewayError('CONFIG_INVALID', `Invalid connectors.http: ${(error as Error).message}.`, { cause: error });
   }

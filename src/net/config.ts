@@ -31,8 +31,10 @@ export const httpConnectorSchema = z.strictObject({
   /** Longest `Retry-After` honoured, in ms. */
   maxRetryAfterMs: durationMs.default(5000),
   /**
-   * Headers added at send time per host pattern, such as API tokens. Set them in code from
-   * the environment; they are refused in config files.
+   * Headers added at send time, such as API tokens, keyed by host pattern (sent over `https://`
+   * on port 443 only) or by origin (`https://api.example.com:8443`, `http://localhost:8080`:
+   * exactly that scheme, host and port; an `http://` origin is warned about). Set them in code
+   * from the environment; they are refused in config files.
    */
   injectHeaders: z.record(z.string().min(1), z.record(z.string().min(1), z.string())).default({}),
 });

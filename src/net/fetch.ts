@@ -4,8 +4,8 @@ import { Readable } from 'node:stream';
 import { type Dispatcher, Headers, type HeadersInit, Response } from 'undici';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { createGuardedAgent, type GuardedAgentOptions } from './agent.js';
-import { compileDomains, type DomainList } from './domains.js';
 import { headerProblem, isSpoofingHeader, SENSITIVE_HEADERS, spoofingRefusal, TRANSPORT_HEADERS } from './headers.js';
+import { compileInjections } from './inject.js';
 import { nextHop, redirectTarget } from './redirect.js';
 import { backoffMs, isIdempotent, isRetryableError, isRetryableStatus, sleep } from './retry.js';
 import { MAX_RESPONSE_BYTES, sizeLimit } from './size-limit.js';
@@ -28,11 +28,16 @@ export interface GuardedFetchOptions extends GuardedAgentOptions {
   /** Longest `Retry-After` honoured; a longer one is not retried, in ms. @default 5000 */
   maxRetryAfterMs?: number | undefined;
   /**
-   * Headers the host adds at send time for a domain (same patterns as `allowedDomains`),
-   * such as `{ 'api.github.com': { authorization: 'Bearer …' } }`. They are never shown to the
-   * agent, never logged, and never sent to a hop whose host the pattern does not match.
+   * Headers the host adds at send time, such as `{ 'api.github.com': { authorization: 'Bearer …' } }`.
+   * A key is a host pattern (as in `allowedDomains`), which means `https://` on port 443 only,
+   * or an origin, `https://api.example.com:8443` or `http://localhost:8080`, for exactly that
+   * scheme, host and port. They are never shown to the agent, never logged, and never sent to a
+   * hop whose origin the key does not match (so never over plain http unless an `http://`
+   * origin is named, which is warned about). A bare `host:port` key is `CONFIG_INVALID`.
    */
   injectHeaders?: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined;
+  /** Told about risky settings (an `http://` origin in `injectHeaders`). @default `process.emitWarning` */
+  warn?: ((message: string) => void) | undefined;
   /** Share a dispatcher (made by `createGuardedAgent`) instead of creating one. */
   agent?: Dispatcher | undefined;
 }
@@ -116,19 +121,12 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
   const defaultRetries = options.retries ?? 2;
   const retryBaseMs = options.retryBaseMs ?? 200;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 5000;
-  const injections = compileInjections(options.injectHeaders ?? {});
-
-  function injectedFor(hostname: string): HeaderMap | undefined {
-    let found: HeaderMap | undefined;
-    for (const [domains, headers] of injections) {
-      if (domains.match(hostname) !== undefined) found = { ...found, ...headers };
-    }
-    return found;
-  }
+  const warn = options.warn ?? ((message: string) => process.emitWarning(message, { code: 'PORTCULLIS' }));
+  const injectedFor = compileInjections(options.injectHeaders ?? {}, warn);
 
   /** One request/response on one hop, with retries. Resolves with the undici response. */
   async function attempt(x: Exchange, signal: Deadline, hostname: string): Promise<Dispatcher.ResponseData> {
-    const injected = injectedFor(hostname);
+    const injected = injectedFor(x.url, hostname);
     const headers = injected === undefined ? x.headers : { ...x.headers, ...injected };
     const retryable = isIdempotent(x.method) && injected === undefined && !Object.keys(x.headers).some((h) => SENSITIVE_HEADERS.has(h));
     for (let tries = 0; ; tries++) {
@@ -205,18 +203,6 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
   };
   guarded[Symbol.asyncDispose] = () => guarded.close();
   return guarded;
-}
-
-function compileInjections(config: Readonly<Record<string, Readonly<Record<string, string>>>>): [DomainList, HeaderMap][] {
-  return Object.entries(config).map(([pattern, headers]) => {
-    const lower: HeaderMap = {};
-    for (const [name, value] of Object.entries(headers)) {
-      const problem = headerProblem(name, value);
-      if (problem !== undefined) throw new GatewayError('CONFIG_INVALID', `injectHeaders["${pattern}"]: ${problem}.`);
-      lower[name.toLowerCase()] = value;
-    }
-    return [compileDomains([pattern]), lower];
-  });
 }
 
 /**

@@ -71,7 +71,7 @@ describe('guarded fetch: redirects', () => {
   it('strips credentials, payment proofs and injected headers when the origin changes, and keeps them on the same origin', async () => {
     await using server = await startServer(redirector);
     const sensitive = { authorization: 'Bearer agent', cookie: 'sid=1', 'x-cashu': 'cashuB...', payment: 'p', 'x-payment': 'xp' };
-    await using g = await testFetch({ allowedPorts: [server.port], injectHeaders: { 'api.test': { 'x-host-secret': 'only-for-api' } } });
+    await using g = await testFetch({ allowedPorts: [server.port], injectHeaders: { [`http://api.test:${server.port}`]: { 'x-host-secret': 'only-for-api' } }, warn: () => undefined });
     const same = `http://api.test:${server.port}/r/302?to=/same`;
     await g.fetch(same, { headers: sensitive });
     expect(server.requests.at(-1)?.headers).toMatchObject({ ...sensitive, 'x-host-secret': 'only-for-api' });

@@ -19,11 +19,11 @@ async function gateway(server: TestServer, dir: TempDir, extra: { perTool?: Reco
           allowedPorts: [server.port],
           allowNetworks: ['127.0.0.1/32'],
           allowedMethods: ['GET', 'POST'],
-          injectHeaders: { 'api.test': { authorization: 'Bearer host-secret-token' } },
+          injectHeaders: { [`http://api.test:${server.port}`]: { authorization: 'Bearer host-secret-token' } },
         },
       },
     },
-    { resolver: testZone(), dial },
+    { resolver: testZone(), dial, logger: { warn: () => undefined } },
   );
   return Object.assign(gw, { dialled: dial.dialled });
 }
