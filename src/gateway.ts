@@ -49,9 +49,14 @@ export interface GatewayDeps {
   rateLimitStore?: RateLimitStore;
   /** DNS resolver of the network guard; every address it returns is validated. @default the system's */
   resolver?: Resolver;
-  /** Opens sockets once the guard has validated the address (undici connector). For tests and instrumentation. */
+  /**
+   * Opens sockets once the guard has validated the address (undici connector), for tests and
+   * instrumentation. It must connect to exactly the address it is given (`hostname`, an IP):
+   * the guard checks the socket's `remoteAddress` and refuses any other with `SSRF_BLOCKED`.
+   * With `tls`, it is asked for plain TCP only and the guard adds TLS (see `GuardedAgentOptions.dial`).
+   */
   dial?: GuardedAgentOptions['dial'];
-  /** TLS options of outbound connections, such as `ca` for a private CA. */
+  /** TLS options of outbound connections, such as `ca` for a private CA; used with a custom `dial` too. */
   tls?: GuardedAgentOptions['tls'];
   /** Hooks of the filesystem connector (a hook between check and open, the base of relative roots). */
   fsHooks?: FilesystemHooks;
