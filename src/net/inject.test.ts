@@ -32,6 +32,9 @@ describe('injectHeaders keys', () => {
     expect(injected({ 'https://api.test': TOKEN }, 'https://api.test:443/')).toEqual(TOKEN);
     expect(injected({ 'http://api.test': TOKEN }, 'http://api.test/')).toEqual(TOKEN);
     expect(injected({ 'http://api.test': TOKEN }, 'https://api.test/')).toBeUndefined();
+    expect(injected({ 'https://*.api.test:8443': TOKEN }, 'https://v2.api.test:8443/')).toEqual(TOKEN);
+    expect(injected({ 'https://*.api.test:8443': TOKEN }, 'https://api.test:8443/')).toBeUndefined();
+    expect(injected({ 'https://api%2Etest:8443': TOKEN }, 'https://api.test:8443/')).toEqual(TOKEN);
   });
 
   it.each(['api.test:8443', 'api.test/v1', 'https://api.test/v1', 'https://api.test?x=1', 'https://user@api.test', 'ftp://api.test', 'https://api.test:0', 'https://api.test:70000', 'https://', 'https://a b.test', 'https://*evil.test'])(
@@ -47,5 +50,16 @@ describe('injectHeaders keys', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/http:\/\/local\.test:8080.*plain http/);
     expect(warnings.join('\n')).not.toContain('secret-value');
+  });
+
+  it('tells the host once per key when a matching host is reached on another scheme or port, headers withheld', () => {
+    const warnings: string[] = [];
+    const injectedFor = compileInjections({ 'api.test': { authorization: 'Bearer secret-value' } }, (m) => warnings.push(m));
+    expect(injectedFor(new URL('http://api.test:8080/path?q=secret'), 'api.test')).toBeUndefined();
+    expect(injectedFor(new URL('http://api.test:9090/'), 'api.test')).toBeUndefined();
+    expect(injectedFor(new URL('https://other.test/'), 'other.test')).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('http://api.test:8080');
+    expect(warnings[0]).not.toMatch(/secret|path/);
   });
 });

@@ -11,6 +11,8 @@ interface Injection {
   port: number;
   hosts: DomainList;
   headers: HeaderMap;
+  /** Whether the host was told that a request to a matching host on another origin went without them. */
+  warned: boolean;
 }
 
 /** Headers injected on one hop, by its URL (scheme, port) and normalised host name. */
@@ -26,7 +28,8 @@ const ORIGIN = /^(https?):\/\/(\[[0-9a-fA-F:.]+\]|[^/?#@[\]:\s]+)(?::(\d{1,5}))?
  * whose headers go to exactly that origin; or a bare host pattern, `api.github.com` or
  * `*.example.com`, which means `https://` on port 443 only. So a token is never sent in
  * cleartext nor to another port of its host unless that origin is named. `warn` is told of
- * every `http:` origin, whose headers travel in cleartext.
+ * every `http:` origin at once (its headers travel in cleartext), and, once per key, of the
+ * first request to a matching host on another scheme or port (its headers withheld).
  *
  * @throws GatewayError `CONFIG_INVALID` for a key that is neither (a bare `host:port` is
  *   refused as ambiguous: name the scheme) or a header that is not a valid name and value.
@@ -39,7 +42,7 @@ export function compileInjections(config: Readonly<Record<string, Readonly<Recor
       if (problem !== undefined) throw new GatewayError('CONFIG_INVALID', `injectHeaders["${key}"]: ${problem}.`);
       lower[name.toLowerCase()] = value;
     }
-    const injection = { key, ...parseKey(key), headers: lower };
+    const injection: Injection = { key, ...parseKey(key), headers: lower, warned: false };
     if (injection.scheme === 'http:') {
       warn(`injectHeaders["${key}"]: these headers are sent over plain http: anyone on the path can read them. Prefer an https:// origin.`);
     }
@@ -51,7 +54,14 @@ export function compileInjections(config: Readonly<Record<string, Readonly<Recor
     const port = url.port === '' ? DEFAULT_PORT[scheme as keyof typeof DEFAULT_PORT] : Number(url.port);
     let found: HeaderMap | undefined;
     for (const injection of injections) {
-      if (injection.scheme === scheme && injection.port === port && injection.hosts.match(hostname) !== undefined) found = { ...found, ...injection.headers };
+      if (injection.hosts.match(hostname) === undefined) continue;
+      if (injection.scheme === scheme && injection.port === port) found = { ...found, ...injection.headers };
+      else if (!injection.warned) {
+        // Once per key: the host is reached on another scheme or port, where its headers are withheld.
+        injection.warned = true;
+        const origin = `${scheme}//${url.host}`;
+        warn(`injectHeaders["${injection.key}"] were not sent to ${origin}: they go to ${injection.scheme}//…:${injection.port} only. Name the origin "${origin}" to send them there too.`);
+      }
     }
     return found;
   };
