@@ -61,5 +61,9 @@ describe('injectHeaders keys', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('http://api.test:8080');
     expect(warnings[0]).not.toMatch(/secret|path/);
+    const quiet: string[] = [];
+    const both = compileInjections({ 'api.test': TOKEN, 'http://api.test:8080': { 'x-dev': '1' } }, (m) => quiet.push(m));
+    expect(both(new URL('http://api.test:8080/'), 'api.test')).toEqual({ 'x-dev': '1' });
+    expect(quiet.filter((m) => m.includes('were not sent'))).toEqual([]);
   });
 });

@@ -53,15 +53,17 @@ export function compileInjections(config: Readonly<Record<string, Readonly<Recor
     const scheme = url.protocol;
     const port = url.port === '' ? DEFAULT_PORT[scheme as keyof typeof DEFAULT_PORT] : Number(url.port);
     let found: HeaderMap | undefined;
+    let withheld: Injection | undefined;
     for (const injection of injections) {
       if (injection.hosts.match(hostname) === undefined) continue;
       if (injection.scheme === scheme && injection.port === port) found = { ...found, ...injection.headers };
-      else if (!injection.warned) {
-        // Once per key: the host is reached on another scheme or port, where its headers are withheld.
-        injection.warned = true;
-        const origin = `${scheme}//${url.host}`;
-        warn(`injectHeaders["${injection.key}"] were not sent to ${origin}: they go to ${injection.scheme}//…:${injection.port} only. Name the origin "${origin}" to send them there too.`);
-      }
+      else withheld ??= injection.warned ? undefined : injection;
+    }
+    if (found === undefined && withheld !== undefined) {
+      // Once per key: its host is reached on another scheme or port, and nothing is injected there.
+      withheld.warned = true;
+      const origin = `${scheme}//${url.host}`;
+      warn(`injectHeaders["${withheld.key}"] were not sent to ${origin}: they go to ${withheld.scheme}//…:${withheld.port} only. Name the origin "${origin}" to send them there too.`);
     }
     return found;
   };
