@@ -63,7 +63,35 @@ export function chainLine(record: AuditRecord, head: ChainHead | undefined): { l
   const seq = (head?.seq ?? 0) + 1;
   const canonical = canonicalLinked(record, seq, head?.hash ?? GENESIS_HASH);
   const hash = sha256(canonical);
-  return { line: `${canonical.slice(0, -1)},"hash":"${hash}"}`, head: { seq, hash } };
+  return { line: `${asciiJson(canonical.slice(0, -1))},"hash":"${hash}"}`, head: { seq, hash } };
+}
+
+const NON_ASCII = /[^ -~\t\n\r\x7f]/g;
+
+/**
+ * JSON text with every non-ASCII UTF-16 unit written as `\uXXXX`: the same value once parsed,
+ * but a line no Unicode-aware splitter can break (U+2028, U+2029 and U+0085 are line breaks to
+ * JavaScript, Python's `splitlines` and others; `JSON.stringify` leaves them raw). The hash is
+ * taken over the unescaped canonical JSON, so older logs with raw characters still verify.
+ */
+export function asciiJson(json: string): string {
+  NON_ASCII.lastIndex = 0;
+  if (!NON_ASCII.test(json)) return json;
+  return json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** C1 controls, zero-width and bidi format characters, line and paragraph separators, BOM. */
+const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+/**
+ * `reason` as stored: characters a reader cannot see, or that a tool may take for a line break,
+ * are written out as the text `\uXXXX`, so agent-chosen text quoted in a reason (an unknown key
+ * name, a path) reads as what it is, even after the JSON is parsed.
+ */
+export function visibleReason(reason: string): string {
+  INVISIBLE.lastIndex = 0;
+  if (!INVISIBLE.test(reason)) return reason;
+  return reason.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Links `record` after `head` and returns the chained record as an object. */

@@ -2,6 +2,7 @@ import { GatewayError } from '../errors.js';
 import type { AuditRecord, AuditSink, ChainHead } from './record.js';
 import { coalesced } from '../util/coalesced.js';
 import { stagedWriterOf, type StagedWriter } from './staged.js';
+import { visibleReason } from './chain.js';
 
 /** Options of {@link createAuditLog}. */
 export interface AuditLogOptions {
@@ -213,9 +214,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
       });
     },
 
-    record(record) {
+    record(given) {
       reserved = Math.max(0, reserved - 1);
       if (sinks.length === 0) return;
+      const reason = visibleReason(given.reason);
+      const record = reason === given.reason ? given : { ...given, reason };
       for (const state of staged) {
         try {
           state.staged?.stage(record);
