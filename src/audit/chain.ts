@@ -14,6 +14,7 @@ export const CHAINED_FIELDS: ReadonlySet<string> = new Set([
   'duration_ms',
   'error_code',
   'hash',
+  'head_sig',
   'prev_hash',
   'reason',
   'request_id',
@@ -25,6 +26,9 @@ export const CHAINED_FIELDS: ReadonlySet<string> = new Set([
 
 // One-shot `crypto.hash` (Node >= 20.12) is several times faster than createHash for small inputs.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** Computes a record's `hash` from its canonical JSON: SHA-256, or an HMAC for a keyed chain. */
+export type ChainHasher = (canonical: string) => string;
 
 function sha256(text: string): string {
   return oneShot === undefined ? crypto.createHash('sha256').update(text).digest('hex') : oneShot('sha256', text, 'hex');
@@ -59,10 +63,10 @@ function canonicalLinked(record: AuditRecord, seq: number, prevHash: string): st
  * the newline) and the new head. `hash` is the SHA-256 of the record's canonical JSON without
  * the `hash` field, and is written last on the line.
  */
-export function chainLine(record: AuditRecord, head: ChainHead | undefined): { line: string; head: ChainHead } {
+export function chainLine(record: AuditRecord, head: ChainHead | undefined, hasher: ChainHasher = sha256): { line: string; head: ChainHead } {
   const seq = (head?.seq ?? 0) + 1;
   const canonical = canonicalLinked(record, seq, head?.hash ?? GENESIS_HASH);
-  const hash = sha256(canonical);
+  const hash = hasher(canonical);
   return { line: `${asciiJson(canonical.slice(0, -1))},"hash":"${hash}"}`, head: { seq, hash } };
 }
 
@@ -100,6 +104,6 @@ export function chainRecord(record: AuditRecord, head: ChainHead | undefined): C
 }
 
 /** Recomputes the hash a chained record should have. */
-export function expectedHash(record: ChainedAuditRecord): string {
-  return sha256(canonicalLinked(record, record.seq, record.prev_hash));
+export function expectedHash(record: ChainedAuditRecord, hasher: ChainHasher = sha256): string {
+  return hasher(canonicalLinked(record, record.seq, record.prev_hash));
 }

@@ -31,6 +31,14 @@ export interface AuditLogOptions {
   backpressureTimeoutMs?: number;
   /** Told about sink failures (the records stay queued and are offered again). */
   onError?: (error: unknown, sink: AuditSink) => void;
+  /**
+   * `'buffered'`: a record is written on the next flush (within `flushIntervalMs`, 100 ms by
+   * default): a crash can lose the records of that window. `'sync'`: {@link AuditLogInternal.commit}
+   * resolves once the record is written (and fdatasync'ed by the file sink); calls that commit
+   * together share one write and one sync (group commit).
+   * @default 'buffered'
+   */
+  durability?: 'buffered' | 'sync';
 }
 
 /** Health of the audit trail: unhealthy while a sink is failing or the queue is full. */
@@ -47,7 +55,11 @@ export interface AuditLog {
   /** Writes everything queued now. Rejects with `AUDIT_UNAVAILABLE` if a sink fails. */
   flush(): Promise<void>;
   health(): AuditHealth;
-  /** The newest record of the first chained sink: store it elsewhere as a tamper anchor. */
+  /**
+   * The newest record of the first chained sink, every accepted record included (it may not be
+   * on disk yet: `await flush()` first to anchor what the file holds). Store it elsewhere as a
+   * tamper anchor.
+   */
   head(): ChainHead | undefined;
 }
 
@@ -60,6 +72,11 @@ export interface AuditLogInternal extends AuditLog {
   reserve(signal?: AbortSignal): Promise<void>;
   /** Queues a record in room taken by {@link reserve}. Never throws, never waits. */
   record(record: AuditRecord): void;
+  /**
+   * With `durability: 'sync'`, a promise of every record so far being written (rejecting with
+   * `AUDIT_UNAVAILABLE` if a sink fails); `undefined` when buffered, so the hot path awaits nothing.
+   */
+  commit(): Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -233,6 +250,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
     },
 
     flush,
+
+    commit() {
+      return options.durability === 'sync' && sinks.length > 0 ? flush() : undefined;
+    },
 
     health() {
       const failing = sinks
