@@ -113,6 +113,7 @@ export async function verifyAuditRecords(
  * ```
  */
 export async function verifyAuditLog(path: string, options: VerifyAuditOptions = {}): Promise<AuditVerification> {
+  if (options.publicKey !== undefined) headVerifier(options.publicKey); // a bad key fails before the file is opened
   const stream = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   try {
