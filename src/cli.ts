@@ -34,12 +34,16 @@ async function main(argv: readonly string[]): Promise<number> {
   let options: VerifyAuditOptions = {};
   let file: string;
   try {
-    const { values, positionals } = parseArgs({
+    const { values, positionals, tokens } = parseArgs({
       args: [...argv],
       strict: true,
       allowPositionals: true,
+      tokens: true,
       options: { head: { type: 'string' }, key: { type: 'string' }, 'public-key': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
+    const names = tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
+    const repeated = names.find((name, i) => names.indexOf(name) !== i);
+    if (repeated !== undefined) throw new Misuse(`--${repeated} given more than once`);
     if (values.help === true) {
       console.log(USAGE);
       return 0;

@@ -81,6 +81,7 @@ describe('portcullis audit verify', () => {
       [`--head=99999999999999999:${'0'.repeat(64)}`],
       [`--head=6:${'0'.repeat(64)}\u2028`],
       ['extra-argument'],
+      [`--head=${anchor}`, `--head=5:${'0'.repeat(64)}`],
       ['--key'],
     ];
     const results = await Promise.all(misuses.map((args) => cli('audit', 'verify', file, ...args)));

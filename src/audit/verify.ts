@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { CHAINED_FIELDS, expectedHash, GENESIS_HASH, type ChainHasher } from './chain.js';
+import { asciiJson, CHAINED_FIELDS, expectedHash, GENESIS_HASH, type ChainHasher } from './chain.js';
 import { chainHasher, headVerifier, type SigningKeyInput } from './keys.js';
 import type { ChainedAuditRecord, ChainHead } from './record.js';
 
@@ -36,6 +36,12 @@ export type AuditVerification =
       reason: string;
     };
 
+/** A value from the file for a message: JSON, bounded, ASCII only (no terminal escapes or line breaks). */
+function quoted(value: unknown): string {
+  const text = typeof value === 'string' ? value.slice(0, 40) : value;
+  return asciiJson(JSON.stringify(text) ?? 'undefined');
+}
+
 /** Checks a sequence of chained records: parsing, sequence, links and hashes. */
 export async function verifyAuditRecords(
   source: AsyncIterable<string | ChainedAuditRecord> | Iterable<string | ChainedAuditRecord>,
@@ -63,10 +69,10 @@ export async function verifyAuditRecords(
     }
     if (record === null || typeof record !== 'object') return { ok: false, records, line, reason: 'not a record' };
     const unknown = Object.keys(record).find((key) => !CHAINED_FIELDS.has(key));
-    if (unknown !== undefined) return { ok: false, records, line, reason: `unknown field "${unknown.slice(0, 40)}" (record edited)` };
+    if (unknown !== undefined) return { ok: false, records, line, reason: `unknown field ${quoted(unknown)} (record edited)` };
     const wantSeq = (head?.seq ?? 0) + 1;
     if (record.seq !== wantSeq) {
-      return { ok: false, records, line, reason: `sequence ${String(record.seq)} where ${wantSeq} was expected (record deleted, inserted or reordered)` };
+      return { ok: false, records, line, reason: `sequence ${quoted(record.seq)} where ${wantSeq} was expected (record deleted, inserted or reordered)` };
     }
     const wantPrev = head?.hash ?? GENESIS_HASH;
     if (record.prev_hash !== wantPrev) {

@@ -23,22 +23,23 @@ describe('audit lines under Unicode-aware splitters', () => {
     await expect(gw.call('demo.echo', { n: 1, [`k\u2028${forged}\u2029x\u0085y`]: 1 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(gw.call('fs.stat', { path: `no\u2028${forged}\u2029such\u0085file` })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(gw.call('fs.readFile', { path: `dirlink-out/\u2028${forged}` })).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
+    await expect(gw.call(`demo.no\u2028${forged}`, {})).rejects.toMatchObject({ code: 'TOOL_NOT_FOUND' });
     expect(await gw.call('demo.echo', { n: 2 })).toBe(2);
     await gw.close();
 
     const text = await readFile(file, 'utf8');
     expect([...text].every((c) => c.charCodeAt(0) < 0x80)).toBe(true); // every line is plain ASCII
     const lines = text.split(UNICODE_LINES).filter((line) => line.length > 0);
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(5);
     const records = lines.map((line) => JSON.parse(line) as { seq: number; reason: string; decision: string });
-    expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
-    expect(records.map((r) => r.decision)).toEqual(['deny', 'error', 'deny', 'allow']);
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(records.map((r) => r.decision)).toEqual(['deny', 'error', 'deny', 'deny', 'allow']);
     // The agent's text is quoted in the reason with the separators spelled out, not raw.
-    for (const r of records.slice(0, 3)) {
+    for (const r of records.slice(0, 4)) {
       expect(r.reason).not.toMatch(/[\u2028\u2029\u0085]/);
       expect(r.reason).toContain('\\u2028');
     }
     expect(records[1]?.reason).toContain('"no\\u2028{\\"seq\\":99');
-    expect(await verifyAuditLog(file)).toMatchObject({ ok: true, records: 4 });
+    expect(await verifyAuditLog(file)).toMatchObject({ ok: true, records: 5 });
   });
 });
