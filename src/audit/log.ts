@@ -252,7 +252,24 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
     flush,
 
     commit() {
-      return options.durability === 'sync' && sinks.length > 0 ? flush() : undefined;
+      if (options.durability !== 'sync' || sinks.length === 0) return undefined;
+      // Bounded like back-pressure: a hung disk refuses the call instead of holding it forever.
+      return new Promise<void>((resolve, reject) => {
+        const timeout = setTimeout(
+          () => reject(new GatewayError('AUDIT_UNAVAILABLE', `The audit record was not durable within ${backpressureTimeoutMs} ms; it stays queued.`, { data: { queued: backlog() } })),
+          backpressureTimeoutMs,
+        );
+        flush().then(
+          () => {
+            clearTimeout(timeout);
+            resolve();
+          },
+          (error: Error) => {
+            clearTimeout(timeout);
+            reject(error);
+          },
+        );
+      });
     },
 
     health() {

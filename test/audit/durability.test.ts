@@ -7,16 +7,19 @@ import { createGateway, defineTool, type Gateway } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** Opens the real file and counts its fdatasync calls, with the file size each one covered. */
-function countingOpen(): { openFile: (path: string, flags: string, mode: number) => Promise<FileHandle>; syncs: number; syncedBytes: number } {
+function countingOpen(): { openFile: (path: string, flags: string, mode: number) => Promise<FileHandle>; syncs: number; syncedBytes: number; fail: string | undefined } {
   const counter = {
     syncs: 0,
     syncedBytes: 0,
+    /** When set, datasync fails with this errno code (a failing disk). */
+    fail: undefined as string | undefined,
     async openFile(path: string, flags: string, mode: number): Promise<FileHandle> {
       const handle = await open(path, flags, mode);
       return new Proxy(handle, {
         get(target, property) {
           if (property === 'datasync') {
             return async () => {
+              if (counter.fail !== undefined) throw Object.assign(new Error(`datasync: ${counter.fail}`), { code: counter.fail });
               const { size } = await target.stat();
               await target.datasync();
               counter.syncs += 1;
@@ -32,10 +35,13 @@ function countingOpen(): { openFile: (path: string, flags: string, mode: number)
   return counter;
 }
 
-async function gateway(path: string, durability: 'sync' | 'buffered', counter = countingOpen()): Promise<Gateway> {
+async function gateway(path: string, durability: 'sync' | 'buffered', counter = countingOpen(), backpressureTimeoutMs = 5000): Promise<Gateway> {
   // A flush timer that never fires within a test: whatever is on disk got there another way.
   const sink = jsonlFileSink({ path, openFile: (p, f, m) => counter.openFile(p, f, m) });
-  const gw = await createGateway({ policy: { allowTools: ['demo.*'] }, audit: { sinks: [sink], durability, flushIntervalMs: 60_000 } });
+  const gw = await createGateway(
+    { policy: { allowTools: ['demo.*'] }, audit: { sinks: [sink], durability, flushIntervalMs: 60_000, backpressureTimeoutMs } },
+    { logger: { warn: () => undefined } },
+  );
   gw.register(
     defineTool({
       name: 'demo.echo',
@@ -105,5 +111,38 @@ describe('audit durability', () => {
     await gw.call('demo.echo', { n: 1 });
     expect(readFileSync(path, 'utf8')).toBe('');
     expect(counter.syncs).toBe(0);
+  });
+
+  it("'sync': a failing sync rejects the call with AUDIT_UNAVAILABLE, loses no record, and the next call writes both", async () => {
+    await using dir = await tempDir();
+    const path = dir.join('audit.jsonl');
+    const counter = countingOpen();
+    await using gw = await gateway(path, 'sync', counter);
+    counter.fail = 'EIO';
+    await expect(gw.call('demo.echo', { n: 1 }, { requestId: 'during-failure' })).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    expect(readFileSync(path, 'utf8')).toBe(''); // the torn write was cut back
+    expect(gw.audit.health()).toMatchObject({ healthy: false, queued: 1 });
+    counter.fail = undefined;
+    await gw.call('demo.echo', { n: 2 }, { requestId: 'after-failure' });
+    const ids = readFileSync(path, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { request_id: string }).request_id);
+    expect(ids).toEqual(['during-failure', 'after-failure']);
+  });
+
+  it("'sync': a disk that never answers refuses the call after backpressureTimeoutMs instead of holding it", async () => {
+    await using dir = await tempDir();
+    const path = dir.join('audit.jsonl');
+    const counter = countingOpen();
+    let release: (() => void) | undefined;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    const gw = await gateway(path, 'sync', { ...counter, openFile: async (p, f, m) => {
+      const handle = await counter.openFile(p, f, m);
+      return new Proxy(handle, { get: (target, property) => (property === 'datasync' ? () => hung : (Reflect.get(target, property, target) as unknown)) });
+    } }, 200);
+    const started = Date.now();
+    await expect(gw.call('demo.echo', { n: 1 })).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    release?.();
+    await gw.close();
+    expect(readFileSync(path, 'utf8')).toContain('"tool":"demo.echo"');
   });
 });
