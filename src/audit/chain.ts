@@ -70,7 +70,7 @@ export function chainLine(record: AuditRecord, head: ChainHead | undefined, hash
   return { line: `${asciiJson(canonical.slice(0, -1))},"hash":"${hash}"}`, head: { seq, hash } };
 }
 
-const NON_ASCII = /[^ -~\t\n\r\x7f]/g;
+const NON_ASCII = /[\u0080-\uffff]/g;
 
 /**
  * JSON text with every non-ASCII UTF-16 unit written as `\uXXXX`: the same value once parsed,
@@ -79,8 +79,7 @@ const NON_ASCII = /[^ -~\t\n\r\x7f]/g;
  * taken over the unescaped canonical JSON, so older logs with raw characters still verify.
  */
 export function asciiJson(json: string): string {
-  NON_ASCII.lastIndex = 0;
-  if (!NON_ASCII.test(json)) return json;
+  if (Buffer.byteLength(json, 'utf8') === json.length) return json; // all ASCII: the common case, checked natively
   return json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
