@@ -92,6 +92,7 @@ const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/
  * name, a path) reads as what it is, even after the JSON is parsed.
  */
 export function visibleReason(reason: string): string {
+  if (Buffer.byteLength(reason, 'utf8') === reason.length) return reason; // all ASCII: nothing invisible
   INVISIBLE.lastIndex = 0;
   if (!INVISIBLE.test(reason)) return reason;
   return reason.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -78,8 +78,8 @@ export async function verifyAuditRecords(
     if (record.prev_hash !== wantPrev) {
       return { ok: false, records, line, reason: 'prev_hash does not match the previous record (record deleted, inserted or reordered)' };
     }
-    const { head_sig: signature, ...linked } = record as Partial<ChainedAuditRecord> & { head_sig?: unknown };
-    if (typeof record.hash !== 'string' || record.hash !== expectedHash(linked as ChainedAuditRecord, hasher)) {
+    const signature = (record as { head_sig?: unknown }).head_sig; // not covered by hash (the canonical form lists its fields)
+    if (typeof record.hash !== 'string' || record.hash !== expectedHash(record as ChainedAuditRecord, hasher)) {
       const hint = hasher === undefined ? ' (record edited, or a keyed chain checked without its key)' : ' under the key (record edited, or re-hashed without the key)';
       return { ok: false, records, line, reason: `hash does not match the record${hint}` };
     }
