@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, sep } from 'node:path';
+import { dirname, isAbsolute, join, parse, sep } from 'node:path';
 import { isInside, type Root } from './roots.js';
 
 /** Symbolic links followed at most while resolving one path (Linux's MAXSYMLINKS). */
@@ -28,10 +28,10 @@ export type Resolution =
  * path has no symlinks), and a root's configured (lexical) name is mapped to its real path.
  */
 export async function resolveConfined(lexical: string, roots: readonly Root[], denied: readonly Root[]): Promise<Resolution> {
-  let current: string = sep;
+  let current = parse(lexical).root;
   /** lstat of `current`, or undefined when it is known to be a directory without a read. */
   let stats: Stats | undefined;
-  let pending = components(lexical);
+  let pending = components(lexical.slice(current.length));
   // Most paths start inside a root: begin the walk there.
   const start = roots.find((root) => isInside(lexical, root.real)) ?? roots.find((root) => isInside(lexical, root.lexical));
   if (start !== undefined) {
@@ -81,10 +81,12 @@ export async function resolveConfined(lexical: string, roots: readonly Root[], d
       } catch {
         return { kind: 'unreadable' };
       }
-      pending.unshift(...components(target));
       if (isAbsolute(target)) {
-        current = sep;
+        current = parse(target).root;
         stats = undefined;
+        pending.unshift(...components(target.slice(current.length)));
+      } else {
+        pending.unshift(...components(target));
       }
       continue; // relative targets resolve from the directory holding the link: `current`
     }
