@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { KeyObject } from 'node:crypto';
 import type { AuditSink } from './audit/record.js';
+import type { KeyProvider } from './store/keys.js';
 import { GatewayError } from './errors.js';
 import { filesystemConnectorSchema } from './fs/config.js';
 import { httpConnectorSchema } from './net/config.js';
@@ -74,6 +76,15 @@ const auditSchema = z.strictObject({
   backpressureTimeoutMs: durationMs.default(5000),
   /** `fdatasync` the audit file after each batch. */
   fsync: z.boolean().default(true),
+  /**
+   * `'buffered'`: a call returns before its record is written (within `flushIntervalMs`).
+   * `'sync'`: a call resolves once its record is written and fdatasync'ed; concurrent calls share one sync.
+   */
+  durability: z.enum(['buffered', 'sync']).default('buffered'),
+  /** Keys the audit file's chain (HMAC-SHA256 under a key derived from this provider's key). */
+  key: z.custom<KeyProvider>((value) => typeof (value as KeyProvider | undefined)?.getKey === 'function', 'must be a key provider ({ getKey() })').optional(),
+  /** Ed25519 private key (KeyObject or PKCS#8 PEM) signing the head of every write to the audit file. */
+  signingKey: z.custom<KeyObject | string>((value) => typeof value === 'string' || value instanceof KeyObject, 'must be an Ed25519 private key (KeyObject or PEM)').optional(),
 });
 
 const paymentsSchema = z.strictObject({

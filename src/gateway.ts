@@ -144,7 +144,8 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   const connectors = await openConnectors(resolved.connectors, deps, (m) => logger.warn(m));
   const sinks: AuditSink[] = [...resolved.audit.sinks];
   if (resolved.audit.file !== undefined) {
-    sinks.unshift(jsonlFileSink({ path: resolved.audit.file, fsync: resolved.audit.fsync, warn: (m) => logger.warn(m) }));
+    const { file: path, fsync, key, signingKey } = resolved.audit;
+    sinks.unshift(jsonlFileSink({ path, fsync, key, signingKey, warn: (m) => logger.warn(m) }));
   }
   if (sinks.length === 0) logger.warn('No audit sink is configured (audit.file or audit.sinks): tool calls will not be recorded.');
   if (!resolved.policy.defaultDeny) logger.warn('policy.defaultDeny is false: every tool not explicitly denied may be called.');
@@ -154,6 +155,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     maxBatch: resolved.audit.maxBatch,
     maxQueue: resolved.audit.maxQueue,
     backpressureTimeoutMs: resolved.audit.backpressureTimeoutMs,
+    durability: resolved.audit.durability,
     onError: (error, sink) => logger.warn(`audit sink ${sink.name} failed: ${error instanceof Error ? error.message : String(error)}`),
   });
   try {
@@ -266,6 +268,9 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
       if (onCallerAbort !== undefined) callerSignal?.removeEventListener('abort', onCallerAbort);
       inFlight.delete(run);
       if (inFlight.size === 0) settled?.();
+      // audit.durability 'sync': resolve once the record is on disk (undefined when buffered).
+      const committed = audit.commit();
+      if (committed !== undefined) await committed;
     }
   }
 

@@ -27,6 +27,7 @@ export {
 export {
   canonicalJson,
   hashArgs,
+  auditChainKey,
   jsonlFileSink,
   verifyAuditLog,
   verifyAuditRecords,
@@ -40,5 +41,6 @@ export {
   type ChainHead,
   type JsonlFileSink,
   type JsonlFileSinkOptions,
+  type SigningKeyInput,
   type VerifyAuditOptions,
 } from './audit/index.js';

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGateway, defineTool } from '../src/index.js';
+import { keyFile } from '../src/store/keys.js';
 import { tempDir } from './helpers/temp-dir.js';
 
 const run = promisify(execFile);
@@ -46,4 +48,74 @@ describe('portcullis audit verify', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/ENOENT/);
   });
+
+  it('fails closed on a truncated log: --head SEQ:HASH in either spelling exits 1; a misspelled flag or malformed head exits 2, never "ok"', async () => {
+    await using dir = await tempDir();
+    const file = dir.join('audit.jsonl');
+    const gw = await createGateway({ policy: { allowTools: ['demo.*'] }, audit: { file } });
+    gw.register(defineTool({ name: 'demo.echo', description: 'x', inputSchema: z.object({ n: z.number() }), execute: ({ n }) => n }));
+    for (let n = 0; n < 6; n++) await gw.call('demo.echo', { n });
+    const head = gw.audit.head();
+    await gw.close();
+    const anchor = `${head?.seq}:${head?.hash}`;
+    expect(head?.seq).toBe(6);
+    expect((await cli('audit', 'verify', file, `--head=${anchor}`)).code).toBe(0);
+    expect((await cli('audit', 'verify', file, `--head=${anchor.toUpperCase()}`)).code).toBe(0);
+
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    await writeFile(file, `${lines.slice(0, 5).join('\n')}\n`); // the sixth record removed
+    const heads = [[`--head=${anchor}`], ['--head', anchor], [`--head=6:${'0'.repeat(64)}`]];
+    (await Promise.all(heads.map((args) => cli('audit', 'verify', file, ...args)))).forEach((truncated, i) => {
+      expect(truncated.code, heads[i]?.join(' ')).toBe(1);
+      expect(truncated.stdout).toMatch(/TAMPERED: .*tail removed/);
+    });
+    const misuses = [
+      ['--hed', anchor],
+      ['--Head', anchor],
+      ['--head'],
+      ['--head='],
+      [`--head=6:${'0'.repeat(63)}`],
+      [`--head=6:${'g'.repeat(64)}`],
+      [`--head=0:${'0'.repeat(64)}`],
+      [`--head=-6:${'0'.repeat(64)}`],
+      [`--head=99999999999999999:${'0'.repeat(64)}`],
+      [`--head=6:${'0'.repeat(64)}\u2028`],
+      ['extra-argument'],
+      [`--head=${anchor}`, `--head=5:${'0'.repeat(64)}`],
+      ['--key'],
+    ];
+    const results = await Promise.all(misuses.map((args) => cli('audit', 'verify', file, ...args)));
+    results.forEach((result, i) => {
+      expect(result.code, misuses[i]?.join(' ')).toBe(2);
+      expect(result.stdout).not.toMatch(/ok/);
+      expect(result.stderr).toMatch(/usage: portcullis audit verify/);
+    });
+  }, 120_000);
+
+  it('verifies a keyed, signed log with --key and --public-key, and fails a forged head signature', async () => {
+    await using dir = await tempDir();
+    const file = dir.join('audit.jsonl');
+    const keyPath = dir.join('audit.key');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    await writeFile(dir.join('public.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    await writeFile(dir.join('other.pem'), generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    const gw = await createGateway({ policy: { allowTools: ['demo.*'] }, audit: { file, key: keyFile(keyPath), signingKey: privateKey } });
+    gw.register(defineTool({ name: 'demo.echo', description: 'x', inputSchema: z.object({ n: z.number() }), execute: ({ n }) => n }));
+    for (let n = 0; n < 3; n++) await gw.call('demo.echo', { n });
+    await gw.close();
+
+    const ok = await cli('audit', 'verify', file, '--key', keyPath, '--public-key', dir.join('public.pem'));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/ok: 3 records, chain intact \(keyed, signed heads verified\)/);
+    expect((await cli('audit', 'verify', file)).code).toBe(1); // keyed: the plain SHA-256 check fails
+    expect((await cli('audit', 'verify', file, '--key', keyPath, '--public-key', dir.join('other.pem'))).code).toBe(1);
+
+    const text = await readFile(file, 'utf8');
+    const sig = /"head_sig":"([^"]+)"/.exec(text)?.[1] ?? '';
+    const flipped = `${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+    await writeFile(file, text.replace(sig, flipped));
+    const forged = await cli('audit', 'verify', file, '--key', keyPath, '--public-key', dir.join('public.pem'));
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toMatch(/head_sig does not verify/);
+  }, 120_000);
 });

@@ -14,6 +14,7 @@ export const CHAINED_FIELDS: ReadonlySet<string> = new Set([
   'duration_ms',
   'error_code',
   'hash',
+  'head_sig',
   'prev_hash',
   'reason',
   'request_id',
@@ -25,6 +26,9 @@ export const CHAINED_FIELDS: ReadonlySet<string> = new Set([
 
 // One-shot `crypto.hash` (Node >= 20.12) is several times faster than createHash for small inputs.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** Computes a record's `hash` from its canonical JSON: SHA-256, or an HMAC for a keyed chain. */
+export type ChainHasher = (canonical: string) => string;
 
 function sha256(text: string): string {
   return oneShot === undefined ? crypto.createHash('sha256').update(text).digest('hex') : oneShot('sha256', text, 'hex');
@@ -59,11 +63,39 @@ function canonicalLinked(record: AuditRecord, seq: number, prevHash: string): st
  * the newline) and the new head. `hash` is the SHA-256 of the record's canonical JSON without
  * the `hash` field, and is written last on the line.
  */
-export function chainLine(record: AuditRecord, head: ChainHead | undefined): { line: string; head: ChainHead } {
+export function chainLine(record: AuditRecord, head: ChainHead | undefined, hasher: ChainHasher = sha256): { line: string; head: ChainHead } {
   const seq = (head?.seq ?? 0) + 1;
   const canonical = canonicalLinked(record, seq, head?.hash ?? GENESIS_HASH);
-  const hash = sha256(canonical);
-  return { line: `${canonical.slice(0, -1)},"hash":"${hash}"}`, head: { seq, hash } };
+  const hash = hasher(canonical);
+  return { line: `${asciiJson(canonical.slice(0, -1))},"hash":"${hash}"}`, head: { seq, hash } };
+}
+
+const NON_ASCII = /[\u0080-\uffff]/g;
+
+/**
+ * JSON text with every non-ASCII UTF-16 unit written as `\uXXXX`: the same value once parsed,
+ * but a line no Unicode-aware splitter can break (U+2028, U+2029 and U+0085 are line breaks to
+ * JavaScript, Python's `splitlines` and others; `JSON.stringify` leaves them raw). The hash is
+ * taken over the unescaped canonical JSON, so older logs with raw characters still verify.
+ */
+export function asciiJson(json: string): string {
+  if (Buffer.byteLength(json, 'utf8') === json.length) return json; // all ASCII: the common case, checked natively
+  return json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** C1 controls, zero-width and bidi format characters, line and paragraph separators, BOM. */
+const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+/**
+ * `reason` as stored: characters a reader cannot see, or that a tool may take for a line break,
+ * are written out as the text `\uXXXX`, so agent-chosen text quoted in a reason (an unknown key
+ * name, a path) reads as what it is, even after the JSON is parsed.
+ */
+export function visibleReason(reason: string): string {
+  if (Buffer.byteLength(reason, 'utf8') === reason.length) return reason; // all ASCII: nothing invisible
+  INVISIBLE.lastIndex = 0;
+  if (!INVISIBLE.test(reason)) return reason;
+  return reason.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Links `record` after `head` and returns the chained record as an object. */
@@ -72,6 +104,6 @@ export function chainRecord(record: AuditRecord, head: ChainHead | undefined): C
 }
 
 /** Recomputes the hash a chained record should have. */
-export function expectedHash(record: ChainedAuditRecord): string {
-  return sha256(canonicalLinked(record, record.seq, record.prev_hash));
+export function expectedHash(record: ChainedAuditRecord, hasher: ChainHasher = sha256): string {
+  return hasher(canonicalLinked(record, record.seq, record.prev_hash));
 }

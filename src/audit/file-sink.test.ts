@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile, appendFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../test/helpers/audit.js';
@@ -46,21 +47,49 @@ describe('jsonl file sink', () => {
     expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 3 });
   });
 
-  it('cuts a line torn by a crash and warns, keeping the chain valid', async () => {
+  it('cuts a line torn by a crash, warns, and records the cut as an audit record; the chain stays valid', async () => {
     await using dir = await tempDir();
     const path = dir.join('audit.jsonl');
     const first = jsonlFileSink({ path });
     await first.open?.();
     await first.write([record(1)]);
+    const oldHead = first.head();
     await first.close?.();
-    await appendFile(path, '{"seq":2,"timestamp":"19');
+    const torn = '{"seq":2,"timestamp":"19';
+    await appendFile(path, torn);
     const warnings: string[] = [];
     const second = jsonlFileSink({ path, warn: (m) => warnings.push(m) });
     await second.open?.();
+    // The repair record is on disk as soon as open() returns.
+    const afterOpen = (await readFile(path, 'utf8')).split('\n');
+    expect(afterOpen).toHaveLength(3);
+    expect(afterOpen[2]).toBe('');
+    const repair = JSON.parse(afterOpen[1] as string) as { seq: number; tool: string; prev_hash: string; details: Record<string, unknown> };
+    expect(repair).toMatchObject({ seq: 2, tool: 'audit.repair', prev_hash: oldHead?.hash });
+    expect(repair.details).toEqual({
+      torn_bytes: torn.length,
+      torn_sha256: createHash('sha256').update(torn).digest('hex'),
+      old_head_seq: 1,
+      old_head_hash: oldHead?.hash,
+    });
     await second.write([record(2)]);
     await second.close?.();
     expect(warnings).toHaveLength(1);
-    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 2 });
+    expect(warnings[0]).toMatch(/removed 24 bytes/);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 3 });
+    expect(await readFile(path, 'utf8')).not.toContain(torn);
+  });
+
+  it('records the repair of a file that held only a torn line', async () => {
+    await using dir = await tempDir();
+    const path = dir.join('audit.jsonl');
+    await writeFile(path, '{"seq":1,"ti');
+    const sink = jsonlFileSink({ path, warn: () => undefined });
+    await sink.open?.();
+    await sink.close?.();
+    const [line] = (await readFile(path, 'utf8')).split('\n');
+    expect(JSON.parse(line as string)).toMatchObject({ seq: 1, tool: 'audit.repair', details: { torn_bytes: 12, old_head_seq: 0, old_head_hash: '0'.repeat(64) } });
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 1 });
   });
 
   it('refuses to append to a file that is not an audit log', async () => {

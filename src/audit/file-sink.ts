@@ -1,8 +1,11 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { GatewayError } from '../errors.js';
-import { chainLine } from './chain.js';
+import type { KeyProvider } from '../store/keys.js';
+import { chainLine, GENESIS_HASH, type ChainHasher } from './chain.js';
 import type { AuditRecord, AuditSink, ChainHead } from './record.js';
+import { chainHasher, headSigner, type SigningKeyInput } from './keys.js';
 import { attachStagedWriter } from './staged.js';
 
 /** Options of {@link jsonlFileSink}. */
@@ -16,6 +19,19 @@ export interface JsonlFileSinkOptions {
   fsync?: boolean;
   /** Where to report a repaired torn last line. Default: `process.emitWarning`. */
   warn?: (message: string) => void;
+  /**
+   * Keys the chain: each `hash` is an HMAC-SHA256 under a key derived (HKDF) from this
+   * provider's key, so an edited log re-hashed without the key fails verification with it.
+   */
+  key?: KeyProvider | undefined;
+  /**
+   * An Ed25519 private key (a `KeyObject` or PKCS#8 PEM): the last record of every write
+   * carries `head_sig`, a signature of its `seq` and `hash`, which anyone with the public key
+   * can check (`verifyAuditLog(path, { publicKey })`).
+   */
+  signingKey?: SigningKeyInput | undefined;
+  /** Opens the file (tests and instrumentation wrap the handle). @default fs.promises.open */
+  openFile?: ((path: string, flags: string, mode: number) => Promise<FileHandle>) | undefined;
 }
 
 /** The file sink: an {@link AuditSink} that always keeps a chain head. */
@@ -23,8 +39,10 @@ export interface JsonlFileSink extends AuditSink {
   /** The absolute path written to. */
   readonly path: string;
   open(): Promise<void>;
-  /** The newest record on disk. */
+  /** The newest record accepted (it reaches the disk with the next write). */
   head(): ChainHead | undefined;
+  /** The newest record written (and, with `fsync`, synced) to the file. */
+  durableHead(): ChainHead | undefined;
   close(): Promise<void>;
 }
 
@@ -33,9 +51,10 @@ const TAIL_BYTES = 256 * 1024;
 
 /**
  * A hash-chained JSONL audit file. Each line is one `ChainedAuditRecord` in canonical JSON
- * (keys sorted); reopening the file continues its chain. A line torn by a crash in the middle
- * of a write (no final newline) is cut off on open, with a warning: it was never a complete
- * record. Writes must not overlap: the audit log runs one at a time.
+ * (keys sorted, plain ASCII); reopening the file continues its chain. A line torn by a crash
+ * in the middle of a write (no final newline) is cut off on open, with a warning, and the cut
+ * is itself recorded (tool `audit.repair`: bytes removed, their SHA-256, the head it continues
+ * from). Writes must not overlap: the audit log runs one at a time.
  */
 export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
   const path = resolve(options.path);
@@ -52,9 +71,15 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
   let pendingBytes = 0;
   let pendingRecords = 0;
   let stagedHead: ChainHead | undefined;
+  let hasher: ChainHasher | undefined;
+  let sign: ((head: ChainHead) => string) | undefined;
+
+  /** True when the last staged line already carries its `head_sig`. */
+  let lastSigned = false;
 
   function stage(record: AuditRecord): void {
-    const chained = chainLine(record, stagedHead);
+    lastSigned = false;
+    const chained = chainLine(record, stagedHead, hasher);
     const maxBytes = chained.line.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
     if (pendingBytes + maxBytes > pending.length) pending = grow(pending, pendingBytes, pendingBytes + maxBytes);
     pendingBytes += pending.write(chained.line, pendingBytes, 'utf8');
@@ -67,6 +92,7 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
     if (pendingRecords === 0) return;
     if (handle === undefined) throw new GatewayError('AUDIT_UNAVAILABLE', 'The audit file is not open.');
     // Records staged while the write is in flight go to a fresh buffer.
+    if (sign !== undefined && stagedHead !== undefined && !lastSigned) signLast(sign(stagedHead));
     const full = pending;
     const bytes = full.subarray(0, pendingBytes);
     const records = pendingRecords;
@@ -86,6 +112,7 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
       // Leave no half-written line behind, and put the bytes back in front of what was staged
       // since, so the next write retries them and the chain stays in order.
       await handle.truncate(sizeBytes).catch(() => undefined);
+      if (pendingBytes === 0) lastSigned = true; // nothing staged since: the retried bytes end signed
       const merged = Buffer.allocUnsafe(bytes.length + pending.length);
       bytes.copy(merged, 0);
       pending.copy(merged, bytes.length, 0, pendingBytes);
@@ -99,25 +126,41 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
     spare = full;
   }
 
+  /** Adds `"head_sig"` to the last staged line (it ends with `}\n`); not covered by `hash`. */
+  function signLast(signature: string): void {
+    const extra = Buffer.from(`,"head_sig":"${signature}"}\n`, 'latin1');
+    if (pendingBytes - 2 + extra.length > pending.length) pending = grow(pending, pendingBytes, pendingBytes - 2 + extra.length);
+    pendingBytes -= 2;
+    pendingBytes += extra.copy(pending, pendingBytes);
+    lastSigned = true;
+  }
+
   const sink: JsonlFileSink = {
     name: `file:${path}`,
     path,
-    head: () => head,
+    head: () => stagedHead,
+    durableHead: () => head,
 
     async open() {
+      if (options.key !== undefined) hasher = chainHasher(await options.key.getKey());
+      if (options.signingKey !== undefined) sign = headSigner(options.signingKey);
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       // 'a+' so the tail can be read; O_APPEND keeps every write at the end.
-      handle = await open(path, 'a+', 0o600);
+      handle = await (options.openFile ?? open)(path, 'a+', 0o600);
       await handle.chmod(0o600);
       const { size } = await handle.stat();
       const tail = await readTail(handle, size);
-      if (tail.tornBytes > 0) {
-        warn(`audit log ${path}: removed ${tail.tornBytes} bytes of a line torn by an earlier crash`);
-        await handle.truncate(size - tail.tornBytes);
-      }
       head = tail.head;
       stagedHead = head;
       sizeBytes = size - tail.tornBytes;
+      if (tail.tornBytes > 0) {
+        const torn = Buffer.alloc(tail.tornBytes);
+        await handle.read(torn, 0, torn.length, sizeBytes);
+        warn(`audit log ${path}: removed ${tail.tornBytes} bytes of a line torn by an earlier crash (recorded as an audit.repair record)`);
+        await handle.truncate(sizeBytes);
+        stage(repairRecord(tail.tornBytes, createHash('sha256').update(torn).digest('hex'), head));
+        await drain();
+      }
     },
 
     async write(records) {
@@ -141,6 +184,23 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
   };
   attachStagedWriter(sink, { stage, drain, pending: () => pendingRecords });
   return sink;
+}
+
+/** The record of a torn-line repair: what was cut off, and the head the chain continues from. */
+function repairRecord(tornBytes: number, tornSha256: string, oldHead: ChainHead | undefined): AuditRecord {
+  return {
+    timestamp: new Date().toISOString(),
+    request_id: randomUUID(),
+    tool: 'audit.repair',
+    actor: null,
+    args_sha256: null,
+    decision: 'error',
+    reason: `removed ${tornBytes} bytes of a line torn by an earlier crash; the chain continues from sequence ${oldHead?.seq ?? 0}`,
+    duration_ms: 0,
+    result_bytes: 0,
+    error_code: null,
+    details: { torn_bytes: tornBytes, torn_sha256: tornSha256, old_head_seq: oldHead?.seq ?? 0, old_head_hash: oldHead?.hash ?? GENESIS_HASH },
+  };
 }
 
 /** A larger buffer holding the first `used` bytes of `buffer`. */

@@ -2,6 +2,7 @@ import { GatewayError } from '../errors.js';
 import type { AuditRecord, AuditSink, ChainHead } from './record.js';
 import { coalesced } from '../util/coalesced.js';
 import { stagedWriterOf, type StagedWriter } from './staged.js';
+import { visibleReason } from './chain.js';
 
 /** Options of {@link createAuditLog}. */
 export interface AuditLogOptions {
@@ -30,6 +31,14 @@ export interface AuditLogOptions {
   backpressureTimeoutMs?: number;
   /** Told about sink failures (the records stay queued and are offered again). */
   onError?: (error: unknown, sink: AuditSink) => void;
+  /**
+   * `'buffered'`: a record is written on the next flush (within `flushIntervalMs`, 100 ms by
+   * default): a crash can lose the records of that window. `'sync'`: {@link AuditLogInternal.commit}
+   * resolves once the record is written (and fdatasync'ed by the file sink); calls that commit
+   * together share one write and one sync (group commit).
+   * @default 'buffered'
+   */
+  durability?: 'buffered' | 'sync';
 }
 
 /** Health of the audit trail: unhealthy while a sink is failing or the queue is full. */
@@ -46,7 +55,11 @@ export interface AuditLog {
   /** Writes everything queued now. Rejects with `AUDIT_UNAVAILABLE` if a sink fails. */
   flush(): Promise<void>;
   health(): AuditHealth;
-  /** The newest record of the first chained sink: store it elsewhere as a tamper anchor. */
+  /**
+   * The newest record of the first chained sink, every accepted record included (it may not be
+   * on disk yet: `await flush()` first to anchor what the file holds). Store it elsewhere as a
+   * tamper anchor.
+   */
   head(): ChainHead | undefined;
 }
 
@@ -59,6 +72,11 @@ export interface AuditLogInternal extends AuditLog {
   reserve(signal?: AbortSignal): Promise<void>;
   /** Queues a record in room taken by {@link reserve}. Never throws, never waits. */
   record(record: AuditRecord): void;
+  /**
+   * With `durability: 'sync'`, a promise of every record so far being written (rejecting with
+   * `AUDIT_UNAVAILABLE` if a sink fails); `undefined` when buffered, so the hot path awaits nothing.
+   */
+  commit(): Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -213,9 +231,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
       });
     },
 
-    record(record) {
+    record(given) {
       reserved = Math.max(0, reserved - 1);
       if (sinks.length === 0) return;
+      const reason = visibleReason(given.reason);
+      const record = reason === given.reason ? given : { ...given, reason };
       for (const state of staged) {
         try {
           state.staged?.stage(record);
@@ -230,6 +250,27 @@ export function createAuditLog(options: AuditLogOptions): AuditLogInternal {
     },
 
     flush,
+
+    commit() {
+      if (options.durability !== 'sync' || sinks.length === 0) return undefined;
+      // Bounded like back-pressure: a hung disk refuses the call instead of holding it forever.
+      return new Promise<void>((resolve, reject) => {
+        const timeout = setTimeout(
+          () => reject(new GatewayError('AUDIT_UNAVAILABLE', `The audit record was not durable within ${backpressureTimeoutMs} ms; it stays queued.`, { data: { queued: backlog() } })),
+          backpressureTimeoutMs,
+        );
+        flush().then(
+          () => {
+            clearTimeout(timeout);
+            resolve();
+          },
+          (error: Error) => {
+            clearTimeout(timeout);
+            reject(error);
+          },
+        );
+      });
+    },
 
     health() {
       const failing = sinks

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { tempDir, type TempDir } from '../../test/helpers/temp-dir.js';
 import { jsonlFileSink } from './file-sink.js';
-import { verifyAuditLog } from './verify.js';
+import { verifyAuditLog, verifyAuditRecords } from './verify.js';
 
 let dir: TempDir;
 let path: string;
@@ -84,5 +84,19 @@ describe('verifyAuditLog', () => {
     });
     const third = JSON.parse(lines[2]!) as { seq: number };
     expect(await verifyAuditLog(path, { expectedHead: { seq: third.seq, hash: 'e'.repeat(64) } })).toMatchObject({ ok: false, line: 3 });
+  });
+});
+
+describe('verification messages', () => {
+  it('quote what a tampered file holds: no raw control characters, escapes or line separators reach the terminal', async () => {
+    const evil = '\u001b]0;pwned\u0007\u001b[2J\u2028x';
+    const unknown = await verifyAuditRecords([JSON.stringify({ seq: 1, [evil]: 1 })]);
+    const sequence = await verifyAuditRecords([JSON.stringify({ seq: evil })]);
+    for (const verdict of [unknown, sequence]) {
+      expect(verdict.ok).toBe(false);
+      const reason = (verdict as { reason: string }).reason;
+      expect([...reason].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) < 0x7f)).toBe(true);
+      expect(reason).toContain('\\u001b');
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { CHAINED_FIELDS, expectedHash, GENESIS_HASH } from './chain.js';
+import { asciiJson, CHAINED_FIELDS, expectedHash, GENESIS_HASH, type ChainHasher } from './chain.js';
+import { chainHasher, headVerifier, type SigningKeyInput } from './keys.js';
 import type { ChainedAuditRecord, ChainHead } from './record.js';
 
 /** Options of {@link verifyAuditLog} and {@link verifyAuditRecords}. */
@@ -10,6 +11,17 @@ export interface VerifyAuditOptions {
    * records were cut off its end; with an anchor, a missing tail is caught.
    */
   expectedHead?: ChainHead;
+  /**
+   * The key provider's 32-byte key of a keyed chain (`audit.key`): every `hash` must be the
+   * HMAC under the key derived from it. A log edited and re-hashed without it fails.
+   */
+  key?: Uint8Array;
+  /**
+   * The Ed25519 public key matching `audit.signingKey` (a `KeyObject` or SPKI PEM): every
+   * `head_sig` must verify and the last record must carry one. Needs no secret, so a third
+   * party can verify an unkeyed chain with it alone.
+   */
+  publicKey?: SigningKeyInput;
 }
 
 /** The verdict of a verification. */
@@ -24,13 +36,22 @@ export type AuditVerification =
       reason: string;
     };
 
+/** A value from the file for a message: JSON, bounded, ASCII only (no terminal escapes or line breaks). */
+function quoted(value: unknown): string {
+  const text = typeof value === 'string' ? value.slice(0, 40) : value;
+  return asciiJson(JSON.stringify(text) ?? 'undefined');
+}
+
 /** Checks a sequence of chained records: parsing, sequence, links and hashes. */
 export async function verifyAuditRecords(
   source: AsyncIterable<string | ChainedAuditRecord> | Iterable<string | ChainedAuditRecord>,
   options: VerifyAuditOptions = {},
 ): Promise<AuditVerification> {
   const anchor = options.expectedHead;
+  const hasher: ChainHasher | undefined = options.key === undefined ? undefined : chainHasher(options.key);
+  const verifySignature = options.publicKey === undefined ? undefined : headVerifier(options.publicKey);
   let head: ChainHead | undefined;
+  let signedSeq = 0;
   let line = 0;
   for await (const item of source) {
     line += 1;
@@ -48,19 +69,28 @@ export async function verifyAuditRecords(
     }
     if (record === null || typeof record !== 'object') return { ok: false, records, line, reason: 'not a record' };
     const unknown = Object.keys(record).find((key) => !CHAINED_FIELDS.has(key));
-    if (unknown !== undefined) return { ok: false, records, line, reason: `unknown field "${unknown.slice(0, 40)}" (record edited)` };
+    if (unknown !== undefined) return { ok: false, records, line, reason: `unknown field ${quoted(unknown)} (record edited)` };
     const wantSeq = (head?.seq ?? 0) + 1;
     if (record.seq !== wantSeq) {
-      return { ok: false, records, line, reason: `sequence ${String(record.seq)} where ${wantSeq} was expected (record deleted, inserted or reordered)` };
+      return { ok: false, records, line, reason: `sequence ${quoted(record.seq)} where ${wantSeq} was expected (record deleted, inserted or reordered)` };
     }
     const wantPrev = head?.hash ?? GENESIS_HASH;
     if (record.prev_hash !== wantPrev) {
       return { ok: false, records, line, reason: 'prev_hash does not match the previous record (record deleted, inserted or reordered)' };
     }
-    if (typeof record.hash !== 'string' || record.hash !== expectedHash(record as ChainedAuditRecord)) {
-      return { ok: false, records, line, reason: 'hash does not match the record (record edited)' };
+    const signature = (record as { head_sig?: unknown }).head_sig; // not covered by hash (the canonical form lists its fields)
+    if (typeof record.hash !== 'string' || record.hash !== expectedHash(record as ChainedAuditRecord, hasher)) {
+      const hint = hasher === undefined ? ' (record edited, or a keyed chain checked without its key)' : ' under the key (record edited, or re-hashed without the key)';
+      return { ok: false, records, line, reason: `hash does not match the record${hint}` };
     }
     head = { seq: record.seq, hash: record.hash };
+    if (signature !== undefined) {
+      if (typeof signature !== 'string') return { ok: false, records, line, reason: 'head_sig is not a string (record edited)' };
+      if (verifySignature !== undefined) {
+        if (!verifySignature(head, signature)) return { ok: false, records, line, reason: 'head_sig does not verify with the public key (head forged or record edited)' };
+        signedSeq = head.seq;
+      }
+    }
     if (anchor !== undefined && head.seq === anchor.seq && head.hash !== anchor.hash) {
       return { ok: false, records, line, reason: 'the record at the expected head differs from the anchor (log rewritten)' };
     }
@@ -69,13 +99,18 @@ export async function verifyAuditRecords(
   if (anchor !== undefined && records < anchor.seq) {
     return { ok: false, records, line: line + 1, reason: `log ends at sequence ${records}, before the expected head ${anchor.seq} (tail removed)` };
   }
+  if (verifySignature !== undefined && signedSeq < records) {
+    return { ok: false, records: signedSeq, line: signedSeq + 1, reason: `records after sequence ${signedSeq} carry no signed head (appended or edited without the signing key)` };
+  }
   return { ok: true, records: head?.seq ?? 0, head };
 }
 
 /**
  * Verifies a JSONL audit file written by the file sink: every line parses, sequence numbers
  * run 1, 2, 3…, each `prev_hash` is the hash of the line before, and each `hash` matches its
- * record. Catches an edited, deleted, inserted or reordered line.
+ * record (an HMAC with `key` for a keyed chain); with `publicKey`, every signed head verifies
+ * and the log ends on one. Catches an edited, deleted, inserted or reordered line; a removed
+ * tail needs `expectedHead`.
  *
  * @example
  * ```ts
@@ -84,6 +119,7 @@ export async function verifyAuditRecords(
  * ```
  */
 export async function verifyAuditLog(path: string, options: VerifyAuditOptions = {}): Promise<AuditVerification> {
+  if (options.publicKey !== undefined) headVerifier(options.publicKey); // a bad key fails before the file is opened
   const stream = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   try {

@@ -1,7 +1,8 @@
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { GatewayError } from '../errors.js';
+import { resolveConfined } from './resolve.js';
 import { isInside, type Root } from './roots.js';
 
 /** Longest path an agent may give, in UTF-16 units (Linux PATH_MAX). */
@@ -30,9 +31,15 @@ function hasControlCharacter(text: string): boolean {
 }
 const TRAILING_SPACE = /\s$/;
 
-/** Quotes the agent's path for a message, bounded in length. */
+/** C1 controls, zero-width and bidi format characters, line and paragraph separators, BOM. */
+const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+/**
+ * Quotes the agent's path for a message, bounded in length: JSON-quoted, with the characters
+ * a reader cannot see or that Unicode-aware tools take for a line break written as `\uXXXX`.
+ */
 export function shown(given: string): string {
-  return JSON.stringify(given.length > 200 ? `${given.slice(0, 200)}…` : given);
+  return JSON.stringify(given.length > 200 ? `${given.slice(0, 200)}…` : given).replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function refuse(given: string, rule: string): GatewayError {
@@ -86,23 +93,29 @@ export class PathGuard {
   /**
    * Resolves `given` to its real path and checks it again there: every symlink in the chain
    * is resolved, and the target must be inside an allowed root and outside every denied path.
+   * The resolution never looks outside the roots or into a denied path (see
+   * {@link resolveConfined}), so a path through a symlink out of the roots is refused the same
+   * way whether or not its target exists: no existence oracle.
    *
    * @throws GatewayError `PATH_NOT_ALLOWED`, or `NOT_FOUND` for a path inside the roots that does not exist.
    */
   async check(given: string): Promise<CheckedPath> {
     const lexical = this.lexical(given);
-    let real: string;
-    try {
-      real = await realpath(lexical);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new GatewayError('NOT_FOUND', `Path ${shown(given)} does not exist.`, { data: { path: given.slice(0, 200) } });
-      if (code === 'ELOOP') throw refuse(given, 'it is a symbolic link loop');
-      throw refuse(given, 'it cannot be resolved');
+    const resolved = await resolveConfined(lexical, this.#roots, this.#denied);
+    switch (resolved.kind) {
+      case 'found':
+        return { given, real: resolved.real, stats: resolved.stats };
+      case 'missing':
+        throw new GatewayError('NOT_FOUND', `Path ${shown(given)} does not exist.`, { data: { path: given.slice(0, 200) } });
+      case 'outside':
+        throw refuse(given, 'it resolves outside the allowed paths');
+      case 'denied':
+        throw refuse(given, `it is inside the denied path "${resolved.denied.configured}"`);
+      case 'loop':
+        throw refuse(given, 'it is a symbolic link loop');
+      case 'unreadable':
+        throw refuse(given, 'it cannot be resolved');
     }
-    if (!this.#roots.some((root) => isInside(real, root.real))) throw refuse(given, 'it resolves outside the allowed paths');
-    this.#checkDenied(given, real);
-    return { given, real, stats: await lstat(real) };
   }
 
   /**
