@@ -159,8 +159,17 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
     settling.add(settle);
     void settle.finally(() => settling.delete(settle));
     try {
-      return await Promise.race([query.result, whenStopped]);
+      const result = await Promise.race([query.result, whenStopped]);
+      // The answer waits for the session clean-up (ROLLBACK, DISCARD ALL: sent in the same
+      // round trip, so this is the ReadyForQuery in the same packet), so that nothing the query
+      // did to the session (an advisory lock) is still held when the caller gets it. A result
+      // cut at maxBytes is answered at once: its connection is discarded.
+      if (overflowed === undefined && !query.connectionLost) await Promise.race([query.done, whenStopped]);
+      return result;
     } catch (error) {
+      if (stopped !== undefined) throw stopped;
+      // After a server error the clean-up runs as its own statements: wait for it too.
+      if (query.failed && !query.connectionLost) await Promise.race([settle, whenStopped]).catch(() => undefined);
       if (stopped !== undefined) throw stopped;
       if (isGatewayError(error)) throw error;
       throw describeServerError(error, warn);
