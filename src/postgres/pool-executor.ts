@@ -115,6 +115,13 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
         overflowed = cancelBackend(target);
       },
     });
+    // The clean-up after an error can overlap a timeout or an abort: the client goes back once.
+    let released = false;
+    const release = (error?: Error): void => {
+      if (released) return;
+      released = true;
+      client.release(error);
+    };
     let stopped: GatewayError | undefined;
     let rejectStopped!: (reason: GatewayError) => void;
     const whenStopped = new Promise<never>((_, reject) => (rejectStopped = reject));
@@ -124,7 +131,7 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
       stopped = reason;
       rejectStopped(reason);
       // Cancel on the server (pg_sleep and friends stop now), then drop the connection.
-      void cancelBackend(target).then(() => client.release(reason));
+      void cancelBackend(target).then(() => release(reason));
     };
     const onAbort = (): void => {
       const reason: unknown = limits.signal?.reason;
@@ -139,7 +146,7 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
       if (stopped !== undefined) return;
       if (overflowed !== undefined || query.connectionLost) {
         await overflowed;
-        client.release(new Error('discarded after a cancel'));
+        release(new Error('discarded after a cancel'));
         return;
       }
       if (query.failed) {
@@ -149,12 +156,13 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
           await client.query('ROLLBACK');
           for (const text of teardown) await client.query(text);
         } catch (error) {
-          client.release(error instanceof Error ? error : new Error('clean-up failed'));
+          release(error instanceof Error ? error : new Error('clean-up failed'));
           return;
         }
       }
+      if (stopped !== undefined) return; // stopped during the clean-up: the stop discards the client
       client.off('error', ignore);
-      client.release();
+      release();
     });
     settling.add(settle);
     void settle.finally(() => settling.delete(settle));
@@ -170,7 +178,8 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
       if (stopped !== undefined) throw stopped;
       // After a server error the clean-up runs as its own statements: wait for it too.
       if (query.failed && !query.connectionLost) await Promise.race([settle, whenStopped]).catch(() => undefined);
-      if (stopped !== undefined) throw stopped;
+      const stoppedMeanwhile = stopped as GatewayError | undefined; // by the timeout or an abort, during the clean-up
+      if (stoppedMeanwhile !== undefined) throw stoppedMeanwhile;
       if (isGatewayError(error)) throw error;
       throw describeServerError(error, warn);
     } finally {
