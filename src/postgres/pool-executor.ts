@@ -17,10 +17,9 @@ import { describeServerError } from './server-error.js';
  * searchPath that shadow `pg_catalog` ones make every call fail with `CONFIG_INVALID` (the
  * connector refuses to start) until they are dropped and the connector is created again.
  *
- * After each query, in the same round trip: `DISCARD ALL` on the connector's own pool (nothing
- * a query did to the session survives on the pooled connection: advisory locks, prepared
- * statements, temporary tables, sequence state); on a pool the host passed in, whose sessions
- * may hold the host's own prepared statements, `pg_advisory_unlock_all()` only.
+ * After each query, in the same round trip: `pg_advisory_unlock_all()` (session advisory locks
+ * survive a ROLLBACK) and, on the connector's own pool, `DEALLOCATE ALL`; on a pool the host
+ * passed in, whose sessions may hold the host's own prepared statements, the unlock only.
  */
 export function createPoolExecutor(options: PostgresConnectorConfig, deps: { pool?: pg.Pool; warn: (message: string) => void }): Executor {
   const warn = deps.warn;
@@ -31,7 +30,12 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
   // An idle client that errors (server restart) must not crash the host.
   pool.on('error', () => undefined);
   const settling = new Set<Promise<void>>();
-  const teardown = ownPool ? ['DISCARD ALL'] : ['SELECT pg_catalog.pg_advisory_unlock_all()'];
+  // What a query can leave on its session past the ROLLBACK of a read-only transaction: settings,
+  // temporary tables, LISTEN, cursors and the like are transactional and gone with it; session
+  // advisory locks are not, and prepared statements are not. DISCARD ALL would clear everything
+  // but costs a quarter of the throughput (bench/postgres.ts); these two cost next to nothing.
+  // A host pool keeps its own prepared statements (pg caches them per connection).
+  const teardown = ownPool ? ['SELECT pg_catalog.pg_advisory_unlock_all()', 'DEALLOCATE ALL'] : ['SELECT pg_catalog.pg_advisory_unlock_all()'];
   let inspection: Promise<ServerInspection> | undefined;
   let refusal: GatewayError | undefined;
 
@@ -150,8 +154,7 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
         return;
       }
       if (query.failed) {
-        // The error made the server skip the ROLLBACK and the clean-up: run them now (DISCARD ALL
-        // refuses to run inside a transaction block, hence one at a time).
+        // The error made the server skip the ROLLBACK and the clean-up: run them now.
         try {
           await client.query('ROLLBACK');
           for (const text of teardown) await client.query(text);
@@ -168,7 +171,7 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
     void settle.finally(() => settling.delete(settle));
     try {
       const result = await Promise.race([query.result, whenStopped]);
-      // The answer waits for the session clean-up (ROLLBACK, DISCARD ALL: sent in the same
+      // The answer waits for the session clean-up (ROLLBACK, unlock: sent in the same
       // round trip, so this is the ReadyForQuery in the same packet), so that nothing the query
       // did to the session (an advisory lock) is still held when the caller gets it. A result
       // cut at maxBytes is answered at once: its connection is discarded.
