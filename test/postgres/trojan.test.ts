@@ -114,7 +114,7 @@ describe('search_path trojans', () => {
 
 describe('session state does not survive on the pooled connection', () => {
   it.each([
-    ['the connector pool (unlock all, DEALLOCATE ALL)', false],
+    ['the connector pool (DISCARD ALL)', false],
     ['a host pool (pg_advisory_unlock_all)', true],
   ])('%s: advisory locks taken by a query are released, also when the query then fails', async (_, hostPool) => {
     const { pool } = notingPool('trojan_after');
