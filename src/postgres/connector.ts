@@ -120,6 +120,12 @@ export async function createPostgres(
     },
     async schema({ schema, table }, limits) {
       const result = await run(SCHEMA_SQL, [schema ?? null, table ?? null], limits, 100_000, { catalogOnly: true });
+      if (result.truncated) {
+        // A partial listing would read as "these are all the tables": refuse it instead.
+        throw new GatewayError('RESPONSE_TOO_LARGE', `The schema listing is larger than the limit of ${limits.maxBytes} bytes: ask for one schema or table.`, {
+          data: { maxBytes: limits.maxBytes },
+        });
+      }
       const tables = new Map<string, SchemaResult['tables'][number]>();
       for (const row of result.rows as { schema: string; table: string; name: string; type: string; nullable: boolean }[]) {
         if (options.allowSchemas !== undefined && !options.allowSchemas.includes(row.schema)) continue;
