@@ -23,6 +23,17 @@ export const postgresConnectorSchema = z.strictObject({
   lockTimeoutMs: z.number().int().positive().max(2_147_483_647).default(1000),
   /** `idle_in_transaction_session_timeout` inside the envelope, in ms. */
   idleInTransactionTimeoutMs: z.number().int().positive().max(2_147_483_647).default(10_000),
+  /**
+   * `work_mem` inside the envelope, in kB (memory a sort or hash may use before spilling to
+   * temporary files). Default: the role's (set it in the role recipe).
+   */
+  workMemKb: z.number().int().min(64).max(2_147_483_647).optional(),
+  /**
+   * `temp_file_limit` inside the envelope, in kB. PostgreSQL lets only a superuser (or, from
+   * version 15, a role granted `SET` on it) change it: for any other role it is skipped with a
+   * warning, and belongs in the role recipe (`ALTER ROLE … SET temp_file_limit`).
+   */
+  tempFileLimitKb: z.number().int().min(0).max(2_147_483_647).optional(),
   /** The pinned `search_path`. */
   searchPath: z.array(identifier).min(1).default(['public']),
   /** Allow `EXPLAIN` of a SELECT. */

@@ -42,13 +42,20 @@ export interface SchemaResult {
 
 const paramSchema = z.union([z.string().max(65_536), z.number(), z.boolean(), z.null(), z.array(z.union([z.string().max(65_536), z.number(), z.boolean(), z.null()])).max(10_000)]);
 
-// Our own catalogue query: trusted SQL, run in the same envelope without the agent allowlist.
+// Our own catalogue query: trusted SQL, run in the same envelope without the agent allowlist,
+// with search_path pinned to pg_catalog and every function and operator schema-qualified, so
+// that no look-alike in a user schema (public.=(varchar, varchar), …) can be picked.
 const SCHEMA_SQL = `
-SELECT c.table_schema AS schema, c.table_name AS table, c.column_name AS name, c.data_type AS type, c.is_nullable = 'YES' AS nullable
+SELECT c.table_schema AS schema, c.table_name AS table, c.column_name AS name, c.data_type AS type,
+  c.is_nullable::pg_catalog.text OPERATOR(pg_catalog.=) 'YES'::pg_catalog.text AS nullable
 FROM information_schema.columns c
-WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema')
-  AND has_table_privilege(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), 'SELECT')
-  AND ($1::text IS NULL OR c.table_schema = $1) AND ($2::text IS NULL OR c.table_name = $2)
+WHERE c.table_schema::pg_catalog.text OPERATOR(pg_catalog.<>) 'pg_catalog'::pg_catalog.text
+  AND c.table_schema::pg_catalog.text OPERATOR(pg_catalog.<>) 'information_schema'::pg_catalog.text
+  AND pg_catalog.has_table_privilege(
+    pg_catalog.quote_ident(c.table_schema::pg_catalog.text) OPERATOR(pg_catalog.||) '.'::pg_catalog.text OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.table_name::pg_catalog.text),
+    'SELECT'::pg_catalog.text)
+  AND ($1::pg_catalog.text IS NULL OR c.table_schema::pg_catalog.text OPERATOR(pg_catalog.=) $1::pg_catalog.text)
+  AND ($2::pg_catalog.text IS NULL OR c.table_name::pg_catalog.text OPERATOR(pg_catalog.=) $2::pg_catalog.text)
 ORDER BY c.table_schema, c.table_name, c.ordinal_position`;
 
 /**
@@ -73,20 +80,22 @@ export async function createPostgres(
   }
   const options: PostgresConnectorConfig = parsed.data;
   await loadParser();
-  const validation: ValidateSqlOptions = {
+  const validation = {
     allowExplain: options.allowExplain,
     allowExplainAnalyze: options.allowExplainAnalyze,
     allowFunctions: options.allowFunctions,
     allowTypes: options.allowTypes,
     allowTables: options.allowTables,
     allowSchemas: options.allowSchemas,
-  };
+    // Unqualified names resolve against the configured search_path (for a validator that takes it).
+    searchPath: options.searchPath,
+  } as ValidateSqlOptions;
   const warn = deps.warn ?? ((message: string) => process.emitWarning(message, { code: 'PORTCULLIS_POSTGRES' }));
   const executor: Executor =
     options.embedded
       ? await createEmbeddedExecutor(options, deps.embedded)
       : createPoolExecutor(options, { warn, ...(deps.pool === undefined ? {} : { pool: deps.pool }) });
-  const run: Executor['run'] = (sql, values, limits, maxRows) => executor.run(sql, values, limits, maxRows);
+  const run: Executor['run'] = (sql, values, limits, maxRows, runOptions) => executor.run(sql, values, limits, maxRows, runOptions);
 
   // Agents repeat the same parameterised SQL; its verdict depends only on the text and the
   // options, so it is kept (bounded; the cache starts afresh when full).
@@ -110,7 +119,13 @@ export async function createPostgres(
       return run(sql, params, limits, options.maxRows);
     },
     async schema({ schema, table }, limits) {
-      const result = await run(SCHEMA_SQL, [schema ?? null, table ?? null], limits, 100_000);
+      const result = await run(SCHEMA_SQL, [schema ?? null, table ?? null], limits, 100_000, { catalogOnly: true });
+      if (result.truncated) {
+        // A partial listing would read as "these are all the tables": refuse it instead.
+        throw new GatewayError('RESPONSE_TOO_LARGE', `The schema listing is larger than the limit of ${limits.maxBytes} bytes: ask for one schema or table.`, {
+          data: { maxBytes: limits.maxBytes },
+        });
+      }
       const tables = new Map<string, SchemaResult['tables'][number]>();
       for (const row of result.rows as { schema: string; table: string; name: string; type: string; nullable: boolean }[]) {
         if (options.allowSchemas !== undefined && !options.allowSchemas.includes(row.schema)) continue;

@@ -1,5 +1,6 @@
-import { GatewayError } from '../errors.js';
 import type { QueryResult } from './read-only-query.js';
+
+export { describeServerError } from './server-error.js';
 
 /** Limits of one query. */
 export interface QueryLimits {
@@ -10,22 +11,39 @@ export interface QueryLimits {
   signal?: AbortSignal | undefined;
 }
 
+/** How the connector's own (trusted) SQL runs. */
+export interface RunOptions {
+  /** Pins `search_path` to `pg_catalog` only: no look-alike function or operator in a user schema can be picked. */
+  catalogOnly?: boolean | undefined;
+}
+
 /** Runs validated (or trusted) SQL in the read-only envelope. */
 export interface Executor {
-  run(sql: string, values: readonly unknown[], limits: QueryLimits, maxRows: number): Promise<QueryResult>;
+  run(sql: string, values: readonly unknown[], limits: QueryLimits, maxRows: number, options?: RunOptions): Promise<QueryResult>;
   close(): Promise<void>;
 }
 
-/** `SET LOCAL` of the envelope's settings as one statement (set_config(…, true) is SET LOCAL). */
-export function localSettingsSql(settings: { lockTimeoutMs: number; idleInTransactionTimeoutMs: number; searchPath: readonly string[] }, timeoutMs: number): string {
-  const searchPath = settings.searchPath.map(quoteIdent).join(', ');
+/**
+ * `SET LOCAL` of the envelope's settings as one statement (set_config(…, true) is SET LOCAL),
+ * schema-qualified so that no look-alike `set_config` can be picked.
+ */
+export function localSettingsSql(
+  settings: { lockTimeoutMs: number; idleInTransactionTimeoutMs: number; searchPath: readonly string[]; workMemKb?: number | undefined },
+  timeoutMs: number,
+  extra: { searchPath?: readonly string[] | undefined; tempFileLimitKb?: number | undefined } = {},
+): string {
+  const searchPath = (extra.searchPath ?? settings.searchPath).map(quoteIdent).join(', ');
   // Values are validated numbers and quoted identifiers; the literal quoting is for set_config's text argument.
-  return (
-    `SELECT set_config('lock_timeout', '${settings.lockTimeoutMs}', true), ` +
-    `set_config('idle_in_transaction_session_timeout', '${settings.idleInTransactionTimeoutMs}', true), ` +
-    `set_config('search_path', ${quoteLiteral(searchPath)}, true), ` +
-    `set_config('statement_timeout', '${timeoutMs}', true)`
-  );
+  const set = (name: string, value: string): string => `pg_catalog.set_config('${name}', ${quoteLiteral(value)}, true)`;
+  const items = [
+    set('lock_timeout', String(settings.lockTimeoutMs)),
+    set('idle_in_transaction_session_timeout', String(settings.idleInTransactionTimeoutMs)),
+    set('search_path', searchPath),
+    set('statement_timeout', String(timeoutMs)),
+  ];
+  if (settings.workMemKb !== undefined) items.push(set('work_mem', `${settings.workMemKb}kB`));
+  if (extra.tempFileLimitKb !== undefined) items.push(set('temp_file_limit', `${extra.tempFileLimitKb}kB`));
+  return `SELECT ${items.join(', ')}`;
 }
 
 export function quoteLiteral(text: string): string {
@@ -34,19 +52,4 @@ export function quoteLiteral(text: string): string {
 
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
-}
-
-/**
- * A server error for the agent. Messages of SQLSTATE class 42 (unknown column, syntax, no
- * privilege) help fix the query and hold no data; others may quote values, so only their
- * SQLSTATE is shown (the full error stays in `cause`, on the host).
- */
-export function describeServerError(error: unknown): GatewayError {
-  const e = error as { code?: unknown; message?: unknown };
-  const code = typeof e.code === 'string' ? e.code : undefined;
-  let message = 'the query failed';
-  if (code === '25006') message = 'the database refused a write in the read-only transaction';
-  else if (code === '57014') return new GatewayError('TIMEOUT', 'PostgreSQL cancelled the query at its statement timeout.', { cause: error, data: { sqlstate: code } });
-  else if (code?.startsWith('42') === true && typeof e.message === 'string') message = e.message;
-  return new GatewayError('UPSTREAM_ERROR', `PostgreSQL: ${message}${code === undefined ? '' : ` (SQLSTATE ${code})`}.`, { cause: error, data: { sqlstate: code ?? null } });
 }

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import pg from 'pg';
+import { GatewayError } from '../errors.js';
+import { guardSocket, type SocketWatch } from './socket-guard.js';
 
 // pg's own parameter preparation (dates, arrays, JSON), as for a plain parameterised query; it is
 // not part of pg's typed exports.
@@ -17,7 +19,10 @@ export interface QueryResult {
   columns: Column[];
   rows: Record<string, unknown>[];
   rowCount: number;
-  /** True when `maxRows` or `maxBytes` stopped the reading before the last row. */
+  /**
+   * True when `maxRows` or `maxBytes` stopped the reading before the last row: `rows` are the
+   * first ones, and the whole result, as JSON, stays within `maxBytes`.
+   */
   truncated: boolean;
 }
 
@@ -25,9 +30,12 @@ export interface QueryResult {
 export interface QueryPlan {
   /** Statements run before the query inside the same transaction (BEGIN READ ONLY, SET LOCAL …). */
   setup: readonly string[];
+  /** Statements run after the ROLLBACK, in the same round trip (session clean-up). */
+  teardown?: readonly string[] | undefined;
   sql: string;
   values: readonly unknown[];
   maxRows: number;
+  /** The result, as JSON (UTF-8), stays within this many bytes. */
   maxBytes: number;
   /**
    * Called once when `maxBytes` is passed: the server is still sending rows, so the caller
@@ -35,6 +43,13 @@ export interface QueryPlan {
    */
   onOverflow(): void;
 }
+
+/**
+ * Bytes received that are not yet part of a whole row (or row description) past which the
+ * connection is cut: pg buffers a message until it is whole, so this bounds what one row can
+ * cost the host before it is refused.
+ */
+export const SOCKET_SLACK_BYTES = 64 * 1024;
 
 const PORTAL = 'portcullis';
 const TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -57,6 +72,8 @@ interface Field {
   dataTypeID: number;
 }
 interface Message {
+  /** The message's length on the wire, less its type byte. */
+  length?: number;
   fields?: (string | null)[] | Field[];
 }
 type Connection = {
@@ -67,36 +84,52 @@ type Connection = {
   close(config: { type: 'P' | 'S'; name?: string }): void;
   flush(): void;
   sync(): void;
-  stream: { cork?: () => void; uncork?: () => void };
+  stream: { cork?: () => void; uncork?: () => void; once(event: 'close', listener: () => void): void; off(event: 'close', listener: () => void): void };
+  once(event: 'readyForQuery', listener: () => void): void;
 };
 
 /**
  * One read-only exchange in one round trip, over the extended protocol: the setup statements,
  * the query bound to a portal, described and executed for at most `maxRows + 1` rows (so the
- * server itself stops at the row limit), the portal closed, ROLLBACK, Sync, all in one write.
- * The server parses the query as one statement, so even a parser mistake upstream could not
- * smuggle a second one in. When `maxBytes` is passed while rows still arrive, the result is
- * handed over at once and `onOverflow` lets the caller cancel the rest on the server.
+ * server itself stops at the row limit), the portal closed, ROLLBACK, the teardown, Sync, all in
+ * one write. The server parses the query as one statement, so even a parser mistake upstream
+ * could not smuggle a second one in.
+ *
+ * Sizes: each row is counted in its JSON form, and the rows that fit in `maxBytes` (with the
+ * rest of the result) are returned with `truncated: true`; a first row that does not fit alone
+ * is refused with `RESPONSE_TOO_LARGE`. Either way `onOverflow` lets the caller cancel the rest on
+ * the server. Bytes are also counted at the socket, before pg's parser: once more than
+ * `maxBytes` + {@link SOCKET_SLACK_BYTES} have arrived that are not yet a whole row, the socket is
+ * destroyed, so no row is ever assembled in memory past that size (see {@link guardSocket}).
  *
  * A `pg` Submittable: `client.query(new ReadOnlyQuery(plan))`.
  */
 export class ReadOnlyQuery {
   readonly result: Promise<QueryResult>;
-  /** Settles when the server is ready again (after the ROLLBACK, or after an error's Sync). */
+  /** Settles when the server is ready again (after the ROLLBACK, or after an error's Sync), or the connection is gone. */
   readonly done: Promise<void>;
   /** True when the server reported an error: the transaction is aborted and must be rolled back. */
   failed = false;
+  /** True when the connection was cut (by the size guard, or lost): it must not be reused. */
+  connectionLost = false;
 
   readonly #plan: QueryPlan;
   #con: Connection | undefined;
+  #slot: { watch: SocketWatch | undefined } | undefined;
   #setupLeft: number;
   #columns: Column[] = [];
   #names: string[] = [];
   #parsers: ((value: string) => unknown)[] = [];
   #rows: Record<string, unknown>[] = [];
-  #bytes = 0;
+  /** Bytes of the result as JSON so far: the envelope (columns, rowCount, truncated) and the rows. */
+  #jsonBytes = 0;
+  /** Bytes received at the socket since submit(), and those of them that made whole rows. */
+  #socketBytes = 0;
+  #accountedBytes = 0;
   #truncated = false;
   #finished = false;
+  #overflowed = false;
+  #settled = false;
   #resolve!: (result: QueryResult) => void;
   #reject!: (error: Error) => void;
   #ready!: () => void;
@@ -113,9 +146,31 @@ export class ReadOnlyQuery {
     this.result.catch(() => undefined);
   }
 
+  readonly #watch: SocketWatch = {
+    onBytes: (count) => {
+      this.#socketBytes += count;
+      if (this.#socketBytes - this.#accountedBytes <= this.#plan.maxBytes + SOCKET_SLACK_BYTES) return true;
+      this.connectionLost = true;
+      this.#tooLarge();
+      return false;
+    },
+  };
+
+  readonly #onClose = (): void => {
+    this.connectionLost = true;
+    if (!this.#finished) {
+      this.#finished = true;
+      this.#reject(new Error('the connection to PostgreSQL was lost'));
+    }
+    this.#settle();
+  };
+
   submit(connection: unknown): void {
     const con = connection as Connection;
     this.#con = con;
+    this.#slot = guardSocket(con.stream);
+    this.#slot.watch = this.#watch;
+    con.stream.once('close', this.#onClose);
     con.stream.cork?.();
     for (const text of this.#plan.setup) {
       con.parse({ text });
@@ -127,14 +182,17 @@ export class ReadOnlyQuery {
     con.describe({ type: 'P', name: PORTAL });
     con.execute({ portal: PORTAL, rows: this.#plan.maxRows + 1 });
     con.close({ type: 'P', name: PORTAL });
-    con.parse({ text: 'ROLLBACK' });
-    con.bind({});
-    con.execute({});
+    for (const text of ['ROLLBACK', ...(this.#plan.teardown ?? [])]) {
+      con.parse({ text });
+      con.bind({});
+      con.execute({});
+    }
     con.sync();
     process.nextTick(() => con.stream.uncork?.());
   }
 
   handleRowDescription(msg: Message): void {
+    this.#accountedBytes += (msg.length ?? 0) + 1;
     const fields = (msg.fields ?? []) as Field[];
     const seen = new Map<string, number>();
     this.#names = fields.map((field) => {
@@ -144,9 +202,12 @@ export class ReadOnlyQuery {
     });
     this.#columns = fields.map((field, i) => ({ name: this.#names[i] ?? field.name, type: typeName(field.dataTypeID) }));
     this.#parsers = fields.map((field) => (field.dataTypeID === 17 ? keepText : (pg.types.getTypeParser(field.dataTypeID, 'text') as (value: string) => unknown)));
+    // The result without rows, at its longest (rowCount at maxRows, truncated: false).
+    this.#jsonBytes = jsonBytes({ columns: this.#columns, rows: [], rowCount: this.#plan.maxRows, truncated: false });
   }
 
   handleDataRow(msg: Message): void {
+    this.#accountedBytes += (msg.length ?? 0) + 1;
     if (this.#setupLeft > 0 || this.#finished) return;
     if (this.#rows.length >= this.#plan.maxRows) {
       this.#truncated = true; // the extra row asked for only says that there are more
@@ -156,30 +217,65 @@ export class ReadOnlyQuery {
     const row: Record<string, unknown> = {};
     for (let i = 0; i < values.length; i++) {
       const text = values[i] ?? null;
-      this.#bytes += text === null ? 4 : text.length;
       row[this.#names[i] ?? String(i)] = text === null ? null : (this.#parsers[i] ?? keepText)(text);
     }
+    // Each row after the first adds a comma.
+    const bytes = jsonBytes(row) + (this.#rows.length === 0 ? 0 : 1);
+    if (this.#jsonBytes + bytes > this.#plan.maxBytes) {
+      this.#tooLarge();
+      return;
+    }
+    this.#jsonBytes += bytes;
     this.#rows.push(row);
-    if (this.#bytes >= this.#plan.maxBytes) {
-      this.#truncated = true;
-      this.#finish();
+  }
+
+  /** The next row does not fit: hand over the rows that do, or refuse when there are none. */
+  #tooLarge(): void {
+    if (!this.#finished) {
+      this.#finished = true;
+      if (this.#rows.length > 0) {
+        this.#truncated = true;
+        this.#resolve(this.#outcome());
+      } else {
+        const { maxBytes } = this.#plan;
+        this.#reject(
+          new GatewayError('RESPONSE_TOO_LARGE', `A single row of the result is larger than the limit of ${maxBytes} bytes; nothing was returned.`, {
+            data: { maxBytes },
+          }),
+        );
+      }
+    }
+    if (!this.#overflowed) {
+      this.#overflowed = true;
       this.#plan.onOverflow();
     }
   }
 
   handleCommandComplete(): void {
     if (this.#setupLeft > 0) this.#setupLeft -= 1;
-    else this.#finish(); // the query's (later ones are the portal close and ROLLBACK: already finished)
+    else this.#finish(); // the query's (later ones are the portal close, ROLLBACK, teardown: already finished)
   }
 
   handlePortalSuspended(): void {
     this.#finish(); // maxRows + 1 reached: there were more rows
   }
 
+  #outcome(): QueryResult {
+    return { columns: this.#columns, rows: this.#rows, rowCount: this.#rows.length, truncated: this.#truncated };
+  }
+
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#resolve({ columns: this.#columns, rows: this.#rows, rowCount: this.#rows.length, truncated: this.#truncated });
+    this.#resolve(this.#outcome());
+  }
+
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#slot?.watch === this.#watch) this.#slot.watch = undefined;
+    this.#con?.stream.off('close', this.#onClose);
+    this.#ready();
   }
 
   handleEmptyQuery(): void {
@@ -194,8 +290,8 @@ export class ReadOnlyQuery {
     }
     // After an error the server skips everything up to the Sync, which closes every exchange.
     // pg has dropped this query as its active one, so the ReadyForQuery that follows is watched
-    // for on the connection.
-    (this.#con as unknown as { once(event: string, listener: () => void): void } | undefined)?.once('readyForQuery', () => this.#ready());
+    // for on the connection (or the connection's close, when the error is that it is gone).
+    this.#con?.once('readyForQuery', () => this.#settle());
   }
 
   handleReadyForQuery(): void {
@@ -203,7 +299,7 @@ export class ReadOnlyQuery {
       this.#finished = true;
       this.#reject(new Error('the server ended the exchange without a result'));
     }
-    this.#ready();
+    this.#settle();
   }
 
   handleCopyInResponse(): void {
@@ -213,4 +309,14 @@ export class ReadOnlyQuery {
   handleCopyData(): void {
     // never expected; COPY is refused above
   }
+}
+
+function jsonBytes(value: unknown): number {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return Number.POSITIVE_INFINITY; // not JSON (a bigint from a host's own type parser): it cannot be returned
+  }
+  return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
 }
