@@ -80,6 +80,7 @@ export async function createPostgres(
     allowTypes: options.allowTypes,
     allowTables: options.allowTables,
     allowSchemas: options.allowSchemas,
+    searchPath: options.searchPath,
   };
   const warn = deps.warn ?? ((message: string) => process.emitWarning(message, { code: 'PORTCULLIS_POSTGRES' }));
   const executor: Executor =
