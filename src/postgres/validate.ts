@@ -1,7 +1,10 @@
-import { loadModule, parseSync } from 'libpg-query';
 import { type Compiled, Refusal } from './walker/names.js';
 import { describeStatement, EMPTY_SCOPE } from './walker/node-kinds.js';
-import { walkTree } from './walker/walk.js';
+import { queryShape } from './walker/nesting.js';
+import { loadParser, parseSql } from './walker/parser.js';
+import { MAX_DEPTH, walkTree } from './walker/walk.js';
+
+export { loadParser };
 
 /** Options of {@link validateSql}. */
 export interface ValidateSqlOptions {
@@ -47,13 +50,8 @@ export interface SqlVerdict {
 /** Longest SQL text accepted, in characters. */
 export const MAX_SQL_LENGTH = 100_000;
 
-let loading: Promise<void> | undefined;
-
-/** Loads the PostgreSQL parser (WebAssembly) once. */
-export function loadParser(): Promise<void> {
-  loading ??= loadModule();
-  return loading;
-}
+/** Most tokens (words, numbers, strings, operator characters, punctuation) in one query. */
+const MAX_SQL_TOKENS = 10_000;
 
 const DEFAULT_SEARCH_PATH = ['public'];
 
@@ -83,18 +81,6 @@ const EXPLAIN_OPTIONS: ReadonlySet<string> = new Set(['analyze', 'verbose', 'cos
 type Node = Record<string, unknown>;
 
 const refused = (reason: string, statementType: string): SqlVerdict => ({ allowed: false, reason, statementType });
-
-/** The parse tree, or why there is none: libpg-query's own recursion can exhaust the stack on deep input. */
-function parse(sql: string): { stmts?: { stmt?: Node }[] } | SqlVerdict {
-  try {
-    return parseSync(sql);
-  } catch (error) {
-    if (error instanceof RangeError) return refused('the query is too complex to parse (nested too deeply)', 'unknown');
-    const message = error instanceof Error ? error.message : String(error);
-    if (/memory exhausted|stack depth/i.test(message)) return refused(`the query is too complex to parse (${message})`, 'unknown');
-    return refused(`the query does not parse: ${message}`, 'unknown');
-  }
-}
 
 /** The one key of a wrapped node, `{ SelectStmt: {...} }` → `SelectStmt`. */
 function kindOf(node: Node | undefined): string | undefined {
@@ -135,9 +121,18 @@ function checkExplain(explain: Node, options: Compiled): Node {
  */
 export function validateSqlSync(sql: string, options: ValidateSqlOptions = {}): SqlVerdict {
   if (sql.length > MAX_SQL_LENGTH) return refused(`the query is longer than ${MAX_SQL_LENGTH} characters`, 'unknown');
-  const tree = parse(sql);
-  if ('allowed' in tree) return tree;
-  const statements = tree.stmts ?? [];
+  // Deep input is refused before the parser sees it: the parser's C recursion is where a stack runs out.
+  // Many tokens make a large tree (about 40 bytes of JSON per character), parsed on the caller's thread.
+  const shape = queryShape(sql, MAX_DEPTH, MAX_SQL_TOKENS);
+  if (shape.depth > MAX_DEPTH) return refused(`the query nests deeper than ${MAX_DEPTH} levels (too complex)`, 'unknown');
+  if (shape.tokens > MAX_SQL_TOKENS) return refused(`the query has more than ${MAX_SQL_TOKENS} tokens (too complex: pass long lists as an array parameter)`, 'unknown');
+  const parsed = parseSql(sql);
+  if ('error' in parsed) {
+    if (parsed.kind === 'syntax') return refused(`the query does not parse: ${parsed.error}`, 'unknown');
+    // `unavailable` is not a verdict on this text: callers that cache verdicts must not keep it.
+    return parsed.kind === 'unavailable' ? refused(parsed.error, 'unavailable') : refused(`the query is too complex to parse (${parsed.error})`, 'unknown');
+  }
+  const statements = parsed.tree.stmts ?? [];
   if (statements.length === 0) return refused('the query is empty (or only comments)', 'empty');
   if (statements.length > 1) return refused(`only one statement is allowed, found ${statements.length}`, 'multiple');
   const stmt = statements[0]?.stmt;

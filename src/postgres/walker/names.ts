@@ -28,7 +28,9 @@ export interface Compiled {
 }
 
 /** CTE names visible at a point of the query (unqualified references resolve to them first). */
-export type Scope = ReadonlySet<string>;
+export interface Scope {
+  has(name: string): boolean;
+}
 
 /** The strings of a name list (`funcname`, `typeName.names`, `useOp`…); anything else is refused. */
 export function nameParts(list: unknown, what: string): string[] {
@@ -41,6 +43,8 @@ export function nameParts(list: unknown, what: string): string[] {
   }
   return parts;
 }
+
+const XML_TYPES: ReadonlySet<string> = new Set(['xml']);
 
 const quote = (parts: readonly string[]): string => parts.join('.');
 
@@ -127,6 +131,7 @@ export function checkType(typeName: Record<string, unknown>, options: Compiled):
   const parts = nameParts(typeName.names, 'type');
   if (typeName.pct_type === true || typeName.setof === true) throw new Refusal(`type "${quote(parts)}" with %TYPE or SETOF is not allowed`);
   if (parts.length <= 2 && (hostAllowed(parts, options.types, options) || builtin(parts, SAFE_TYPES))) return;
+  if (builtin(parts, XML_TYPES)) throw new Refusal('type "xml" is not allowed: its input runs libxml2, which ignores statement_timeout and cancel');
   throw new Refusal(`type "${quote(parts)}" is not allowed (built-in types only, and those in allowTypes: a domain's checks can call functions)`);
 }
 

@@ -96,20 +96,31 @@ const selectCheck: Check = (body, _options, scope, push) => {
   const ctes = withClause.ctes;
   if (!Array.isArray(ctes)) throw new Refusal('a WITH clause without queries is not allowed');
   const recursive = withClause.recursive === true;
-  const names: string[] = [];
-  for (const cte of ctes as unknown[]) {
+  // Each name's position among the siblings (the first, if repeated: the server refuses repeats).
+  const positions = new Map<string, number>();
+  (ctes as unknown[]).forEach((cte, position) => {
     const name = (cte as { CommonTableExpr?: Body } | null)?.CommonTableExpr?.ctename;
     if (typeof name !== 'string') throw new Refusal('a WITH clause item that is not a named query is not allowed');
-    names.push(name);
-  }
-  const all = new Set([...scope, ...names]);
-  const seen = new Set(scope);
-  for (const cte of ctes as unknown[]) {
-    push(cte, undefined, recursive ? all : new Set(seen));
-    seen.add((cte as { CommonTableExpr: Body }).CommonTableExpr.ctename as string);
-  }
+    if (!positions.has(name)) positions.set(name, position);
+  });
+  const all = new WithScope(scope, positions, Infinity);
+  (ctes as unknown[]).forEach((cte, position) => push(cte, undefined, recursive ? all : new WithScope(scope, positions, position)));
   return all;
 };
+
+/** The names of one WITH clause visible at a point: those at positions below `visible`, then the outer ones. */
+class WithScope implements Scope {
+  constructor(
+    private readonly outer: Scope,
+    private readonly positions: ReadonlyMap<string, number>,
+    private readonly visible: number,
+  ) {}
+
+  has(name: string): boolean {
+    const position = this.positions.get(name);
+    return (position !== undefined && position < this.visible) || this.outer.has(name);
+  }
+}
 
 const cteCheck: Check = (body) => {
   const query = body.ctequery as Body | undefined;

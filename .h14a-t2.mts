@@ -1,0 +1,37 @@
+import { loadParser, validateSqlSync } from './src/postgres/index.js';
+await loadParser();
+const T = { allowTables: ['t'] }; const S = { allowSchemas: ['public'] };
+const cases: [string, object][] = [
+ ["WITH secrets AS (SELECT * FROM secrets) SELECT * FROM secrets", T],
+ ["WITH a AS (SELECT * FROM secrets), secrets AS (SELECT 1) SELECT * FROM a", T],
+ ["WITH secrets AS (SELECT 1), a AS (SELECT * FROM secrets) SELECT * FROM a", T],
+ ["SELECT * FROM (WITH secrets AS (SELECT * FROM secrets) SELECT * FROM secrets) s", T],
+ ["SELECT * FROM t WHERE EXISTS (WITH secrets AS (SELECT * FROM secrets) SELECT * FROM secrets)", T],
+ ["WITH RECURSIVE secrets AS (SELECT * FROM secrets) SELECT * FROM secrets", T],
+ ["WITH x AS (SELECT 1) SELECT * FROM public.x", T],
+ ["SELECT * FROM pg_roles", S], ["SELECT * FROM pg_settings", S], ["SELECT * FROM pg_stat_activity", {}], ["SELECT * FROM pg_proc", {}],
+ ["SELECT * FROM information_schema.tables", {}], ["SELECT * FROM \"PG_CATALOG\".pg_roles", {}], ["SELECT * FROM pg_catalog.pg_roles", {}],
+ ["SELECT * FROM other.t", T], ["SELECT * FROM public.t", T], ["SELECT * FROM t", T], ["SELECT * FROM \"T\"", T],
+ ["SELECT * FROM U&\"s\\0065crets\"", T],
+ ["SELECT * FROM x.public.t", T],
+ ["SELECT a OPERATOR(s.=) ANY (SELECT 1) FROM t", {}],
+ ["SELECT a OPERATOR(pg_catalog.=) ANY (SELECT 1) FROM t", {}],
+ ["SELECT * FROM f() AS x(a s.dom)", { allowFunctions: ['f'] }],
+ ["SELECT * FROM jsonb_to_record('{}') AS x(a s.dom)", {}],
+ ["SELECT x FROM t ORDER BY x USING OPERATOR(s.<)", {}],
+ ["SELECT x FROM t ORDER BY x USING ~<~", {}],
+ ["SELECT sum(x) OVER (ORDER BY x USING OPERATOR(s.<)) FROM t", {}],
+ ["SELECT JSON_VALUE(j, '$.a' RETURNING s.dom) FROM t", {}],
+ ["SELECT * FROM JSON_TABLE(j, '$' COLUMNS (a s.dom PATH '$.a')) jt", {}],
+ ["SELECT * FROM t TABLESAMPLE s.m (10)", {}], ["SELECT * FROM t TABLESAMPLE system_rows (10)", {}],
+ ["SELECT a COLLATE s.c FROM t", {}],
+ ["SELECT * FROM XMLTABLE('/a' PASSING '<a/>' COLUMNS x int PATH '.')", {}],
+ ["SELECT xpath('/a', '<a/>')", {}], ["SELECT '<a/>'::xml", {}], ["SELECT xmlelement(name a)", {}], ["SELECT XMLEXISTS('/a' PASSING '<a/>')", {}],
+ ["SELECT 'x'::\"PG_CATALOG\".text", {}], ["SELECT \"PG_CATALOG\".lower('x')", {}], ["SELECT pg_catalog.pg_sleep(1)", {}],
+ ["SELECT 1 FROM t FOR SHARE", {}], ["SELECT * INTO x FROM t", {}], ["VALUES (DEFAULT)", {}],
+ ["SELECT 1::t%TYPE", {}],
+ ["EXPLAIN (ANALYZE false) SELECT 1", {}], ["EXPLAIN (FOO) SELECT 1", {}],
+ ["SELECT 'a'::varchar(pg_sleep(1))", {}],
+ ["SELECT * FROM pg_temp.x", {}], ["SELECT * FROM pg_toast.pg_toast_1", {}],
+];
+for (const [q, o] of cases) { const v = validateSqlSync(q, o); console.log(v.allowed ? 'ALLOWED ' : 'refused ', q, '\n    ', v.reason); }

@@ -1,0 +1,14 @@
+import { loadParser, validateSqlSync } from './src/postgres/index.js';
+await loadParser();
+const r = (label: string, sql: string) => { const t = performance.now(); const v = validateSqlSync(sql); console.log(label, sql.length, v.allowed, v.reason.slice(0, 90), Math.round(performance.now() - t), 'ms'); };
+for (const n of [500, 999, 1001, 3000, 10000, 49000, 100000]) r(`plus${n}`, 'SELECT ' + Array(n).fill('1').join('+'));
+for (const n of [100, 300, 1000, 5000, 20000, 49000]) r(`parens${n}`, 'SELECT ' + '('.repeat(n) + '1' + ')'.repeat(n));
+for (const n of [50, 200, 1000, 5000, 12000]) r(`subq${n}`, 'SELECT ' + '(SELECT '.repeat(n) + '1' + ')'.repeat(n));
+for (const n of [100, 1000, 10000]) r(`arr${n}`, 'SELECT ' + 'ARRAY['.repeat(n) + '1' + ']'.repeat(n));
+for (const n of [100, 1000, 5000]) r(`from${n}`, 'SELECT * FROM ' + '(SELECT * FROM '.repeat(n) + 't' + ') s'.repeat(n));
+for (const n of [1000, 30000]) r(`and${n}`, 'SELECT 1 WHERE ' + Array(n).fill('a = 1').join(' AND '));
+for (const n of [1000, 30000]) r(`list${n}`, 'SELECT ' + Array(n).fill('1').join(','));
+for (const n of [100, 1000, 8000]) r(`case${n}`, 'SELECT ' + 'CASE WHEN a THEN '.repeat(n) + '1' + ' END'.repeat(n));
+for (const n of [100, 1000, 8000]) r(`fn${n}`, 'SELECT ' + 'abs('.repeat(n) + '1' + ')'.repeat(n));
+for (const n of [100, 1000, 8000]) r(`cte${n}`, 'WITH ' + Array.from({length: n}, (_, i) => `c${i} AS (SELECT ${i > 0 ? `* FROM c${i-1}` : '1'})`).join(', ') + ` SELECT * FROM c${n-1}`);
+r('after', 'SELECT 1');
