@@ -97,7 +97,8 @@ export async function createPostgres(
     if (verdict === undefined) {
       verdict = validateSqlSync(sql, validation);
       if (verdicts.size >= options.verdictCacheSize) verdicts.clear();
-      if (options.verdictCacheSize > 0 && sql.length <= 10_000) verdicts.set(sql, verdict);
+      // `unavailable` (the parser restarting) is not a verdict on the text: never kept.
+      if (options.verdictCacheSize > 0 && sql.length <= 10_000 && verdict.statementType !== 'unavailable') verdicts.set(sql, verdict);
     }
     return verdict;
   }
