@@ -31,7 +31,7 @@ let catalogs: Gateway;
 
 /** What the agent role can read on its own, without the validator: the attack is real. */
 async function asAgent(sql: string): Promise<unknown[]> {
-  return (await agent.query(sql)).rows;
+  return (await agent.query<Record<string, unknown>>(sql)).rows;
 }
 
 async function expectRefused(gateway: Gateway, sql: string, reason?: RegExp): Promise<void> {

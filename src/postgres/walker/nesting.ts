@@ -42,6 +42,7 @@ export interface Shape {
  */
 export function queryShape(sql: string, maxDepth: number, maxTokens: number): Shape {
   let tokens = 0;
+  let deepest = 0;
   // Per open bracket level: tokens chained since the last flat separator, and set operations/joins.
   const chained: number[] = [0];
   const structural: number[] = [0];
@@ -89,7 +90,7 @@ export function queryShape(sql: string, maxDepth: number, maxTokens: number): Sh
       continue;
     }
     tokens++;
-    if (tokens > maxTokens) return { depth: current(), tokens };
+    if (tokens > maxTokens) return { depth: deepest, tokens };
     if (c >= 48 && c <= 57) {
       while (i < n && (isWordChar(sql.charCodeAt(i)) || sql[i] === '.')) i++;
       continue;
@@ -124,11 +125,13 @@ export function queryShape(sql: string, maxDepth: number, maxTokens: number): Sh
       else if (word === 'case') open();
       else if (word === 'end') close();
       else chained[chained.length - 1] = (chained.at(-1) as number) + 1;
-      if (current() > maxDepth) return { depth: current(), tokens };
+      deepest = Math.max(deepest, current());
+      if (deepest > maxDepth) return { depth: deepest, tokens };
       continue;
     }
     i++;
-    if (current() > maxDepth) return { depth: current(), tokens };
+    deepest = Math.max(deepest, current());
+    if (deepest > maxDepth) return { depth: deepest, tokens };
   }
-  return { depth: current(), tokens };
+  return { depth: deepest, tokens };
 }
