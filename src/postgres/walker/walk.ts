@@ -24,23 +24,43 @@ const COMPILED: ReadonlyMap<string, CompiledKind> = new Map(
 /** The set of node kinds the walker accepts, for documentation and tests. */
 export const ACCEPTED_KINDS: readonly string[] = [...KINDS.keys()];
 
+// The walk's stacks, reused across calls (the walk is synchronous and never re-entered): the value
+// (a wrapped node, or a body when its kind is known), its kind, scope and depth.
+const values: unknown[] = [];
+const kinds: (string | undefined)[] = [];
+const scopes: Scope[] = [];
+const depths: number[] = [];
+let currentDepth = 0;
+
+function push(value: unknown, childKind: string | undefined, childScope: Scope): void {
+  values.push(value);
+  kinds.push(childKind);
+  scopes.push(childScope);
+  depths.push(currentDepth + 1);
+}
+
 /**
- * Walks every node under `root` (the body of a `kind` node), checking each kind, field and name;
- * throws a Refusal at the first construct not known safe.
+ * Walks every node under `root` (a wrapped node, or the body of a `kind` node), checking each
+ * kind, field and name; throws a Refusal at the first construct not known safe.
  */
 export function walkTree(root: unknown, kind: string | undefined, options: Compiled, scope: Scope): void {
-  // Parallel stacks: the value (a wrapped node, or a body when its kind is known), its kind, scope, depth.
-  const values: unknown[] = [root];
-  const kinds: (string | undefined)[] = [kind];
-  const scopes: Scope[] = [scope];
-  const depths: number[] = [0];
-  let currentDepth = 0;
-  const push = (value: unknown, childKind: string | undefined, childScope: Scope): void => {
-    values.push(value);
-    kinds.push(childKind);
-    scopes.push(childScope);
-    depths.push(currentDepth + 1);
-  };
+  values.length = 0;
+  kinds.length = 0;
+  scopes.length = 0;
+  depths.length = 0;
+  currentDepth = -1;
+  push(root, kind, scope);
+  try {
+    walk(options);
+  } finally {
+    values.length = 0; // keep no reference to the tree
+    kinds.length = 0;
+    scopes.length = 0;
+    depths.length = 0;
+  }
+}
+
+function walk(options: Compiled): void {
   while (values.length > 0) {
     let value = values.pop();
     let nodeKind = kinds.pop();
