@@ -108,6 +108,23 @@ describe('finding 2: names resolved as the server resolves them', () => {
     },
   );
 
+  it('resolves against the configured searchPath, as the server does', async () => {
+    await using app = await createGateway(
+      { policy: { allowTools: ['db.*'] }, connectors: { postgres: { connectionString: db.agentUrl, allowTables: ['t'], searchPath: ['other'] } } },
+      { logger: { warn: () => undefined } },
+    );
+    expect((await app.call<{ rows: unknown[] }>('db.query', { sql: 'SELECT token FROM t' })).rows).toEqual([{ token: 's3cret-other' }]);
+    await expectRefused(app, 'SELECT id FROM public.t', /search_path \(other\)/);
+    await expectRefused(app, 'SELECT rolname FROM pg_roles', /pg_catalog/);
+  });
+
+  it.each(['TABLE pg_roles', 'SELECT * FROM ONLY pg_settings', 'SELECT * FROM t NATURAL JOIN secrets', 'SELECT NULL::secrets', 'EXPLAIN SELECT * FROM secrets'])(
+    'refuses the other spellings %s',
+    async (sql) => {
+      await expectRefused(gw, sql);
+    },
+  );
+
   it('holds the assumption the resolver makes: every pg_catalog relation is named pg_*', async () => {
     const rows = await db.admin("SELECT relname FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace AND relkind IN ('r', 'v', 'm', 'f', 'p') AND relname NOT LIKE 'pg\\_%'");
     expect(rows).toEqual([]);
