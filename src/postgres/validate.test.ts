@@ -277,6 +277,26 @@ describe('validateSql', () => {
       expect(allowed(`WITH ${Array.from({ length: 300 }, (_, i) => `c${i} AS (SELECT ${i === 0 ? '1' : `* FROM c${i - 1}`})`).join(', ')} SELECT * FROM c299`, { allowTables: ['t'] })).toBe(true);
     });
 
+    it('answers every token soup with a verdict, never an exception (property)', () => {
+      const token = fc.constantFrom(
+        'SELECT', 'FROM', 'WITH', 'RECURSIVE', 'AS', '(', ')', '[', ']', ',', '+', '-', '||', '::', 'int', 'xml', 'CASE', 'WHEN', 'THEN', 'END',
+        'UNION', 'JOIN', 'ON', 'AND', 'OR', 'NOT', 't', 'secrets', 'pg_roles', 'pg_catalog.', 'OPERATOR(s.=)', 'ANY', "'a'", '$1', '1', 'ARRAY',
+        'XMLTABLE', 'LATERAL', 'ROWS', 'COLLATE', 'USING', '"x"', 'U&"\\0061"', '--', '/*', '*/', '$$', 'E\'\\\'',
+      );
+      fc.assert(
+        fc.property(fc.array(token, { maxLength: 40 }), fc.integer({ min: 1, max: 3000 }), (tokens, repeat) => {
+          const sql = tokens.join(' ');
+          for (const text of [sql, sql.repeat(repeat).slice(0, 99_000)]) {
+            const verdict = validateSqlSync(text, { allowTables: ['t'] });
+            expect(typeof verdict.allowed).toBe('boolean');
+            expect(verdict.reason.length).toBeGreaterThan(0);
+          }
+        }),
+        { numRuns: 150 },
+      );
+      expect(validateSqlSync('SELECT 1').allowed).toBe(true);
+    });
+
     it('does not count brackets inside strings, quoted names and comments', () => {
       const deep = '('.repeat(5000);
       expect(allowed(`SELECT '${deep}', E'\\'${deep}', $$${deep}$$, $x$${deep}$x$, "${deep}" FROM t -- ${deep}\n/* ${deep} /* nested */ ${deep} */`)).toBe(true);
