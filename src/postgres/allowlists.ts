@@ -45,16 +45,35 @@ export const SAFE_FUNCTIONS: ReadonlySet<string> = new Set([
   'bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'varchar', 'bpchar', 'date', 'time', 'timetz',
   'timestamp', 'timestamptz', 'interval', 'uuid',
   // misc
-  'num_nonnulls', 'num_nulls', 'pg_typeof', 'gen_random_uuid', 'pg_collation_for', 'is_normalized',
+  'num_nonnulls', 'num_nulls', 'pg_typeof', 'gen_random_uuid', 'pg_collation_for', 'is_normalized', 'overlaps', 'system_user',
 ]);
 
-/** Types a value may be cast to (`::type`, `CAST(... AS type)`): built-ins, so no domain check constraint can run a function. */
+/**
+ * Types a value may be cast to (`::type`, `CAST(... AS type)`, column definition lists, JSON
+ * `RETURNING`): built-ins, so no domain check constraint can run a function. Not `xml`: its
+ * input runs libxml2, outside PostgreSQL's interrupt checks.
+ */
 export const SAFE_TYPES: ReadonlySet<string> = new Set([
   'bool', 'boolean', 'int2', 'int4', 'int8', 'smallint', 'integer', 'int', 'bigint', 'float4', 'float8', 'real', 'double precision',
   'numeric', 'decimal', 'text', 'varchar', 'char', 'bpchar', 'name', 'bytea', 'date', 'time', 'timetz', 'timestamp', 'timestamptz',
-  'interval', 'uuid', 'json', 'jsonb', 'inet', 'cidr', 'macaddr', 'money', 'oid', 'tsvector', 'tsquery', 'xml', 'bit', 'varbit',
+  'interval', 'uuid', 'json', 'jsonb', 'inet', 'cidr', 'macaddr', 'money', 'oid', 'tsvector', 'tsquery', 'bit', 'varbit',
   'regclass', 'regtype', 'point', 'int4range', 'int8range', 'numrange', 'tsrange', 'tstzrange', 'daterange',
 ]);
 
 /** Functions a person might reach for and that must never be called; named in refusals for clarity. */
 export const KNOWN_DANGEROUS = /^(pg_sleep|set_config|nextval|setval|currval|lastval|lo_|pg_read_|pg_ls_|pg_stat_file|dblink|query_to_xml|table_to_xml|cursor_to_xml|database_to_xml|schema_to_xml|pg_terminate_backend|pg_cancel_backend|pg_advisory|pg_try_advisory|txid_current|pg_current_xact_id|pg_notify|pg_logical_emit_message|pg_reload_conf|pg_rotate_logfile|pg_switch_wal|copy|pg_file_)/;
+
+/**
+ * XML functions: libxml2 parses and evaluates XPath without PostgreSQL's interrupt checks, so
+ * statement_timeout, cancel and even pg_terminate_backend wait for it (XMLTABLE left backends
+ * running for minutes). Named in refusals.
+ */
+export const XML_FUNCTIONS = /^(xpath|xmlexists|xml_|xml$|xmlparse|xmlelement|xmlforest|xmlconcat|xmlagg|xmlcomment|xmltext|xmlvalidate|table_to_xml|query_to_xml|cursor_to_xml)/;
+
+/** Operators of PostgreSQL's built-in types. Others may be user-defined and call anything. */
+export const SAFE_OPERATORS: ReadonlySet<string> = new Set(
+  (
+    '+ - * / % ^ |/ ||/ @ & | # ~ << >> = <> != < > <= >= || ~~ ~~* !~~ !~~* ~* !~ !~* @> <@ && ?| ?& ? -> ->> #> #>> #- @? @@ @@@ ' +
+    '<-> <=> -|- &< &> <<| |>> &<| |&> <^ >^ ?# ?- ?-| ?|| ~= <<= >>='
+  ).split(' '),
+);

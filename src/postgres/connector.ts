@@ -7,7 +7,7 @@ import { createEmbeddedExecutor, type EmbeddedDatabase } from './embedded-execut
 import type { Executor, QueryLimits } from './executor.js';
 import { createPoolExecutor } from './pool-executor.js';
 import type { QueryResult } from './read-only-query.js';
-import { loadParser, MAX_SQL_LENGTH, validateSqlSync, type SqlVerdict, type ValidateSqlOptions } from './validate.js';
+import { loadParser, MAX_SQL_LENGTH, validateSqlSync, type SqlVerdict } from './validate.js';
 
 /** Dependencies of {@link createPostgres}. */
 export interface PostgresDeps {
@@ -87,9 +87,9 @@ export async function createPostgres(
     allowTypes: options.allowTypes,
     allowTables: options.allowTables,
     allowSchemas: options.allowSchemas,
-    // Unqualified names resolve against the configured search_path (for a validator that takes it).
+    // Unqualified names resolve against pg_catalog, then the configured search_path, as on the server.
     searchPath: options.searchPath,
-  } as ValidateSqlOptions;
+  };
   const warn = deps.warn ?? ((message: string) => process.emitWarning(message, { code: 'PORTCULLIS_POSTGRES' }));
   const executor: Executor =
     options.embedded
@@ -105,7 +105,8 @@ export async function createPostgres(
     if (verdict === undefined) {
       verdict = validateSqlSync(sql, validation);
       if (verdicts.size >= options.verdictCacheSize) verdicts.clear();
-      if (options.verdictCacheSize > 0 && sql.length <= 10_000) verdicts.set(sql, verdict);
+      // `unavailable` (the parser restarting) is not a verdict on the text: never kept.
+      if (options.verdictCacheSize > 0 && sql.length <= 10_000 && verdict.statementType !== 'unavailable') verdicts.set(sql, verdict);
     }
     return verdict;
   }

@@ -1,0 +1,157 @@
+// Name resolution as the server does it, for every kind of name a SELECT can hold: relations,
+// functions, types, operators, collations and TABLESAMPLE methods. Names arrive from the parse
+// tree, so quoting, case folding and U&"…" escapes are already applied (`"PG_CATALOG"` is a
+// schema of that name, not pg_catalog).
+import { KNOWN_DANGEROUS, SAFE_FUNCTIONS, SAFE_OPERATORS, SAFE_TYPES, XML_FUNCTIONS } from '../allowlists.js';
+
+/** A construct the validator refuses; caught by validateSqlSync and turned into a verdict. */
+export class Refusal extends Error {
+  constructor(
+    readonly reason: string,
+    readonly statementType = 'SelectStmt',
+  ) {
+    super(reason);
+  }
+}
+
+/** Options compiled once per options object, so the walk does set look-ups only. */
+export interface Compiled {
+  explain: boolean;
+  explainAnalyze: boolean;
+  functions: ReadonlySet<string>;
+  types: ReadonlySet<string>;
+  tables: ReadonlySet<string> | undefined;
+  schemas: ReadonlySet<string> | undefined;
+  /** The pinned search_path, in order. */
+  searchPath: readonly string[];
+  searchPathSet: ReadonlySet<string>;
+}
+
+/** CTE names visible at a point of the query (unqualified references resolve to them first). */
+export interface Scope {
+  has(name: string): boolean;
+}
+
+/** The strings of a name list (`funcname`, `typeName.names`, `useOp`…); anything else is refused. */
+export function nameParts(list: unknown, what: string): string[] {
+  if (!Array.isArray(list) || list.length === 0) throw new Refusal(`a ${what} without a name is not allowed`);
+  const parts: string[] = [];
+  for (const item of list as unknown[]) {
+    const sval = (item as { String?: { sval?: unknown } } | null)?.String?.sval;
+    if (typeof sval !== 'string') throw new Refusal(`a ${what} name that is not a plain name is not allowed`);
+    parts.push(sval);
+  }
+  return parts;
+}
+
+const XML_TYPES: ReadonlySet<string> = new Set(['xml']);
+
+const quote = (parts: readonly string[]): string => parts.join('.');
+
+/** Schemas of the system: readable only when named in allowSchemas (or the exact table in allowTables). */
+function isSystemSchema(schema: string): boolean {
+  return schema === 'pg_catalog' || schema === 'information_schema' || schema.startsWith('pg_toast') || schema.startsWith('pg_temp');
+}
+
+/**
+ * pg_catalog is searched before the search_path for unqualified names. Every relation of
+ * pg_catalog is named `pg_*` (checked against the server in the integration tests), and a future
+ * release adds catalogs under that prefix too, so an unqualified `pg_*` may be a catalog.
+ */
+function mayBeCatalog(relation: string): boolean {
+  return relation.startsWith('pg_');
+}
+
+function relationAllowed(schema: string, relation: string, options: Compiled): string | undefined {
+  const exact = options.tables?.has(`${schema}.${relation}`) === true;
+  if (options.schemas !== undefined && !options.schemas.has(schema)) return `it is in schema "${schema}", which is not allowed`;
+  if (isSystemSchema(schema) && options.schemas?.has(schema) !== true && !exact) {
+    return `it is in the system schema "${schema}" (catalogs are readable only when allowSchemas names that schema)`;
+  }
+  if (options.tables !== undefined && !exact && !(options.tables.has(relation) && options.searchPathSet.has(schema))) {
+    return options.tables.has(relation) ? `"${relation}" in allowTables means the one in the search_path (${options.searchPath.join(', ')})` : 'it is not in allowTables';
+  }
+  return undefined;
+}
+
+/**
+ * A relation read in FROM (or TABLE, TABLESAMPLE…). Unqualified, it is a CTE in scope, else the
+ * first of pg_catalog then the search_path that holds it: every schema it could resolve to must
+ * be allowed.
+ */
+export function checkRelation(range: Record<string, unknown>, scope: Scope, options: Compiled): void {
+  const relation = range.relname;
+  const schema = range.schemaname;
+  if (typeof relation !== 'string') throw new Refusal('a table reference without a name is not allowed');
+  if (range.catalogname !== undefined) throw new Refusal(`table "${relation}" is named with a database, which is not allowed`);
+  if (schema === undefined) {
+    if (scope.has(relation)) return;
+    const candidates = mayBeCatalog(relation) ? ['pg_catalog', ...options.searchPath] : options.searchPath;
+    for (const candidate of candidates) {
+      const why = relationAllowed(candidate, relation, options);
+      if (why !== undefined) throw new Refusal(`table "${relation}" is not allowed: it may resolve to "${candidate}.${relation}", and ${why}`);
+    }
+    return;
+  }
+  if (typeof schema !== 'string') throw new Refusal('a table reference with a malformed schema is not allowed');
+  const why = relationAllowed(schema, relation, options);
+  if (why !== undefined) throw new Refusal(`table "${schema}.${relation}" is not allowed: ${why}`);
+}
+
+/** Host-allowed object: `s.f` exactly, or a bare `f` entry and `s` in the search_path, or unqualified `f`. */
+function hostAllowed(parts: readonly string[], allowed: ReadonlySet<string>, options: Compiled): boolean {
+  if (parts.length === 1) return allowed.has(parts[0] as string);
+  const [schema, name] = parts as [string, string];
+  return allowed.has(`${schema}.${name}`) || (allowed.has(name) && options.searchPathSet.has(schema));
+}
+
+/** A built-in: unqualified (pg_catalog is searched first) or `pg_catalog.`-qualified. */
+function builtin(parts: readonly string[], allowed: ReadonlySet<string>): boolean {
+  if (parts.length === 1) return allowed.has(parts[0] as string);
+  return parts.length === 2 && parts[0] === 'pg_catalog' && allowed.has(parts[1] as string);
+}
+
+export function checkFunction(list: unknown, options: Compiled): void {
+  const parts = nameParts(list, 'function');
+  if (parts.length > 2) throw new Refusal(`function "${quote(parts)}" is not allowed (a name of more than two parts)`);
+  if (hostAllowed(parts, options.functions, options) || builtin(parts, SAFE_FUNCTIONS)) return;
+  const name = parts.at(-1) as string;
+  if (parts.length === 2 && parts[0] !== 'pg_catalog') {
+    throw new Refusal(`function "${quote(parts)}" is not allowed (only built-in functions, unqualified or in pg_catalog, and those in allowFunctions)`);
+  }
+  const why = KNOWN_DANGEROUS.test(name)
+    ? 'it has side effects or reaches outside the query'
+    : XML_FUNCTIONS.test(name)
+      ? 'XML functions run in libxml2, which ignores statement_timeout and cancel'
+      : 'it is not on the allowlist of side-effect-free built-ins';
+  throw new Refusal(`function "${name}" is not allowed: ${why}`);
+}
+
+export function checkType(typeName: Record<string, unknown>, options: Compiled): void {
+  const parts = nameParts(typeName.names, 'type');
+  if (typeName.pct_type === true || typeName.setof === true) throw new Refusal(`type "${quote(parts)}" with %TYPE or SETOF is not allowed`);
+  if (parts.length <= 2 && (hostAllowed(parts, options.types, options) || builtin(parts, SAFE_TYPES))) return;
+  if (builtin(parts, XML_TYPES)) throw new Refusal('type "xml" is not allowed: its input runs libxml2, which ignores statement_timeout and cancel');
+  throw new Refusal(`type "${quote(parts)}" is not allowed (built-in types only, and those in allowTypes: a domain's checks can call functions)`);
+}
+
+export function checkOperator(list: unknown): void {
+  const parts = nameParts(list, 'operator');
+  if (builtin(parts, SAFE_OPERATORS)) return;
+  throw new Refusal(`operator "${quote(parts)}" is not allowed (built-in operators only, unqualified or in pg_catalog)`);
+}
+
+export function checkCollation(list: unknown, options: Compiled): void {
+  const parts = nameParts(list, 'collation');
+  if (parts.length === 1) return; // resolved like a type: pg_catalog first; a collation runs no code
+  if (parts.length === 2 && (parts[0] === 'pg_catalog' || options.searchPathSet.has(parts[0] as string))) return;
+  throw new Refusal(`collation "${quote(parts)}" is not allowed (only collations of pg_catalog or the search_path)`);
+}
+
+const TABLESAMPLE_METHODS: ReadonlySet<string> = new Set(['bernoulli', 'system']);
+
+export function checkTablesample(list: unknown): void {
+  const parts = nameParts(list, 'TABLESAMPLE method');
+  if (builtin(parts, TABLESAMPLE_METHODS)) return;
+  throw new Refusal(`TABLESAMPLE method "${quote(parts)}" is not allowed (only the built-in BERNOULLI and SYSTEM)`);
+}
