@@ -3,6 +3,7 @@ import { checkToken } from '../store/validate.js';
 import { decodeInvoice, type Invoice, type Network } from './bolt11.js';
 import { parseChallenges } from './challenges.js';
 import { readMacaroon } from './macaroon.js';
+import { formatSats } from './server-text.js';
 import { checkPaymentChallenge, readPaymentChallenge, type PaymentChallenge } from './payment-scheme.js';
 
 /** What a 402 offers to sell, read from its challenge. */
@@ -14,6 +15,21 @@ export interface Offer {
   bolt11: string;
   /** The Payment scheme's challenge, echoed in its credential. */
   payment?: PaymentChallenge | undefined;
+}
+
+/** The one message of `AMOUNT_EXCEEDS_CAP`, for an invoice or an ecash request alike. */
+export function overCapMessage(origin: string, amountMsat: number, capMsat: number): string {
+  return `${origin} asks ${formatSats(amountMsat)}, over this call's cap of ${formatSats(capMsat)}; not paying.`;
+}
+
+/**
+ * An invoice as the wallet gets it: BOLT11 is case-insensitive but must not mix cases, and
+ * wallets expect lower case; an all-upper-case invoice (as in QR codes) is lower-cased, a
+ * mixed-case one is left for the decoder to refuse.
+ */
+export function normaliseInvoice(bolt11: string): string {
+  const trimmed = bolt11.trim();
+  return trimmed === trimmed.toUpperCase() ? trimmed.toLowerCase() : trimmed;
 }
 
 /** Which challenge to answer when a server offers several: the first kind present is paid, and only it. */
@@ -39,10 +55,10 @@ export function readOffer(header: string | null, origin: string): Offer {
     if (challenge.scheme === 'payment') {
       payment = readPaymentChallenge(challenge);
       if (payment === undefined) continue; // another method or intent: not ours to pay
-      bolt11 = payment.bolt11;
+      bolt11 = normaliseInvoice(payment.bolt11);
     } else {
       token = challenge.params.token ?? challenge.params.macaroon ?? '';
-      bolt11 = challenge.params.invoice;
+      bolt11 = challenge.params.invoice === undefined ? undefined : normaliseInvoice(challenge.params.invoice);
       if (token === '' || bolt11 === undefined) continue;
       try {
         checkToken(token);
@@ -69,7 +85,7 @@ export function checkOffer(offer: Offer, context: { origin: string; network: Net
   }
   if (invoice.amountMsat === undefined) throw refuse('AMOUNTLESS_INVOICE', 'The invoice has no amount; an agent never chooses what to pay.', origin);
   if (context.capMsat !== undefined && invoice.amountMsat > context.capMsat) {
-    throw refuse('AMOUNT_EXCEEDS_CAP', `The invoice asks ${invoice.amountMsat} msat, over the cap of ${context.capMsat} msat.`, origin, {
+    throw refuse('AMOUNT_EXCEEDS_CAP', overCapMessage(origin, invoice.amountMsat, context.capMsat), origin, {
       amountMsat: invoice.amountMsat,
       capMsat: context.capMsat,
     });

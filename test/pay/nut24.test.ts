@@ -183,7 +183,7 @@ describe('NUT-24: when the seller does not take the ecash', () => {
     expect(rig.events).toEqual([expect.objectContaining({ outcome: 'paid', amountMsat: 10_000, method: 'cashu' })]);
   });
 
-  it('never forwards the X-Cashu token to another origin after a redirect', async () => {
+  it('never follows the paid request across origins: a redirect ends the call with the token reclaimed, nothing spent', async () => {
     await using rig = await cashuRig();
     await rig.fund(50);
     const seller = cashuSeller({ mints: [rig.mintUrl], amountSat: 10 }, guardedMintRequest(rig.net.fetch, 2000));
@@ -193,16 +193,45 @@ describe('NUT-24: when the seller does not take the ecash', () => {
       seen.push({ host: req.headers.host, token: req.headers['x-cashu'] as string | undefined });
       if ((req.headers.host ?? '').startsWith('other.test')) return void res.end('landed');
       if (req.headers['x-cashu'] === undefined) return void res.writeHead(402, { 'x-cashu': seller.header() }).end();
-      res.writeHead(302, { location: `http://other.test:${server.port}/landing` }).end();
+      res.writeHead(307, { location: `http://other.test:${server.port}/landing` }).end();
     });
     await using net = await testFetch({ allowedPorts: [server.port] });
-    const payer = createL402Payer({ fetch: net.fetch, spend: createSpendTracker(), cashu: rig.wallet });
-    expect(await (await payer.fetch(`http://api.test:${server.port}/paid`)).text()).toBe('landed');
+    const events: PaymentEvent[] = [];
+    const spend = createSpendTracker();
+    const payer = createL402Payer({ fetch: net.fetch, spend, cashu: rig.wallet, onEvent: (e) => events.push(e) });
+    const outcome = await failure(payer.fetch(`http://api.test:${server.port}/paid`));
+    expect(outcome).toMatchObject({ code: 'REDIRECT_BLOCKED', data: { tokenOutcome: 'reclaimed', status: 307 } });
+    // other.test was never asked: neither with the token nor without it.
     expect(seen.map((s) => [s.host?.split(':')[0], s.token === undefined])).toEqual([
       ['api.test', true],
       ['api.test', false],
-      ['other.test', true],
     ]);
+    expect(await rig.wallet.balance()).toMatchObject({ availableSat: 50, pendingSat: 0 });
+    expect(spend.spentLastMinuteMsat()).toBe(0);
+    expect(events).toEqual([]); // nothing paid, nothing refused: the token came back
+  });
+
+  it('a seller that redeems the token and then redirects is recorded as paid, and the call still ends there', async () => {
+    await using rig = await cashuRig();
+    await rig.fund(50);
+    const seller = cashuSeller({ mints: [rig.mintUrl], amountSat: 10 }, guardedMintRequest(rig.net.fetch, 2000));
+    let otherHits = 0;
+    await using server = await startServer((req, res) => {
+      if ((req.headers.host ?? '').startsWith('other.test')) return void res.end(`landed ${++otherHits}`);
+      const token = req.headers['x-cashu'];
+      if (typeof token !== 'string') return void res.writeHead(402, { 'x-cashu': seller.header() }).end();
+      void seller.redeem(token).then(() => res.writeHead(302, { location: `http://other.test:${server.port}/landing` }).end());
+    });
+    await using net = await testFetch({ allowedPorts: [server.port] });
+    const events: PaymentEvent[] = [];
+    const spend = createSpendTracker();
+    const payer = createL402Payer({ fetch: net.fetch, spend, cashu: rig.wallet, onEvent: (e) => events.push(e) });
+    expect(await failure(payer.fetch(`http://api.test:${server.port}/paid`))).toMatchObject({ code: 'REDIRECT_BLOCKED', data: { tokenOutcome: 'spent' } });
+    expect(otherHits).toBe(0);
+    expect(seller.state.redeemedSat).toBe(10);
+    expect(await rig.wallet.balance()).toMatchObject({ availableSat: 40, pendingSat: 0 });
+    expect(spend.spentLastMinuteMsat()).toBe(10_000);
+    expect(events).toEqual([expect.objectContaining({ outcome: 'paid', amountMsat: 10_000, method: 'cashu' })]);
   });
 });
 
