@@ -9,7 +9,7 @@ import { testFetch, testZone } from '../net/setup.js';
 /** The test zone, answering for fully qualified names too (`api.test.` as `api.test`), as DNS does. */
 export function fqdnZone(): ReturnType<typeof testZone> {
   const zone = testZone();
-  const resolver = (hostname: string, options: { signal?: AbortSignal | undefined }) => zone(hostname.endsWith(".") ? hostname.slice(0, -1) : hostname, options);
+  const resolver = (hostname: string, options: { signal?: AbortSignal | undefined }) => zone(hostname.endsWith('.') ? hostname.slice(0, -1) : hostname, options);
   return Object.assign(resolver, { lookups: zone.lookups });
 }
 
