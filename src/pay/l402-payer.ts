@@ -114,7 +114,8 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       await reservation.release();
       await options.store?.delete(pendingId).catch(() => undefined);
       emit({ outcome: 'refused', origin, code: isGatewayError(error) ? error.code : 'TOOL_FAILED', amountMsat, paymentHash });
-      throw error;
+      if (isGatewayError(error)) throw error;
+      throw new GatewayError('TOOL_FAILED', 'The pending record could not be written before paying; nothing was paid.', { cause: error, data: { origin, paymentHash } });
     }
     pendingRecords.set(pendingId, record);
     reservations.set(paymentHash, reservation);
