@@ -61,7 +61,14 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const reservations = new Map<string, LedgerReservation>();
   /** Pending records, also kept here so `resume` works without a store, within this process. */
   const pendingRecords = new Map<string, StoredRecord>();
-  const emit = (event: PaymentEvent): void => options.onEvent?.(event);
+  // A throwing onEvent must not stop the bookkeeping of a payment (keeping its credential).
+  const emit = (event: PaymentEvent): void => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // the host's callback failed; the payment's own records go on
+    }
+  };
   // Invoices are paid by the Lightning wallet, else melted from ecash.
   const lightning: Wallet = options.wallet ?? options.cashu ?? NO_WALLET;
   const orderByOrigin = new Map<string, WalletOrder>(Object.entries(options.walletOrderByOrigin ?? {}).map(([origin, order]) => [configOrigin(origin, 'walletOrderByOrigin'), order]));

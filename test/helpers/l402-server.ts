@@ -27,6 +27,8 @@ export interface L402Knobs {
   caveats?: string[];
   /** Redirect every unpaid request to api.test here (other hosts get the challenge). */
   redirectTo?: string;
+  /** The invoice's description (and the Payment challenge's), as the payee chooses it. */
+  description?: string;
   /** Also offer NUT-24 ecash (an `X-Cashu` request next to the challenge) and take its tokens. */
   cashu?: CashuSeller;
 }
@@ -74,6 +76,7 @@ export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs
     state.challenges += 1;
     const invoice = lightning.createInvoice({
       amountMsat: knobs.amountless === true ? undefined : (knobs.amountMsat ?? 10_000),
+      ...(knobs.description === undefined ? {} : { description: knobs.description }),
       ...(knobs.network === undefined ? {} : { network: knobs.network }),
       ...(knobs.expired === true ? { timestamp: Math.floor(Date.now() / 1000) - 3600, expirySeconds: 60 } : {}),
     });
@@ -88,7 +91,7 @@ export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs
       JSON.stringify({
         amount: String(knobs.declaredSats ?? Math.floor((knobs.amountMsat ?? 10_000) / 1000)),
         currency: 'sat',
-        description: 'api access',
+        description: knobs.description ?? 'api access',
         methodDetails: { invoice: invoice.bolt11, paymentHash: invoice.paymentHash, network: 'mainnet' },
       }),
     ).toString('base64url');
