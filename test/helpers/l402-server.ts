@@ -27,6 +27,8 @@ export interface L402Knobs {
   caveats?: string[];
   /** Redirect every unpaid request to api.test here (other hosts get the challenge). */
   redirectTo?: string;
+  /** Answer this status (instead of 200) to a valid credential. */
+  paidStatus?: number | undefined;
   /** Each macaroon opens only the path it was sold for (a different one per endpoint). */
   perPath?: boolean;
   /** The invoice's description (and the Payment challenge's), as the payee chooses it. */
@@ -71,6 +73,7 @@ export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs
     const rightPath = knobs.perPath !== true || soldFor.get(match?.[2] ?? '') === path;
     const valid = (match !== null && sold !== undefined && rightPath && bytesToHex(sha256(hexToBytes(match[3] ?? ''))) === sold) || paymentValid(auth);
     if (valid && knobs.rejectPaid !== true) {
+      if (knobs.paidStatus !== undefined) return void res.writeHead(knobs.paidStatus).end('unavailable');
       res.end(`paid:${req.method} ${req.url}`);
       return;
     }
