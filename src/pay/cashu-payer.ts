@@ -5,6 +5,7 @@ import type { BudgetGate } from './budget-gate.js';
 import type { CashuOffer } from './cashu-request.js';
 import { throwIfAborted } from './abort.js';
 import { overCapMessage } from './offers.js';
+import { formatSats } from './server-text.js';
 import { canonicalOrigin } from './origin.js';
 import type { PayFetchOptions, PaymentEvent } from './payer-types.js';
 import { MSAT_PER_SAT, type LedgerReservation } from './spend-tracker.js';
@@ -141,10 +142,16 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
         });
       }
       if (response.status !== 402) {
-        // Not a plain acceptance (an error, a redirect not followed): the payee may or may not
-        // have redeemed the token; the mint knows.
-        await settleUnaccepted(token, reservation, origin, false);
-        return response;
+        // Not a plain acceptance (an error): the payee may or may not have redeemed the token;
+        // the mint knows. Redeemed and then failed: the caller is told what was paid.
+        const outcome = await settleUnaccepted(token, reservation, origin, false);
+        if (outcome !== 'spent' || response.status < 400) return response;
+        const paidMsat = (token.amountSat - token.feeSat) * MSAT_PER_SAT;
+        const error = new GatewayError('UPSTREAM_ERROR', `Paid ${formatSats(paidMsat)} in ecash to ${origin} (the payee redeemed the token), then it answered ${response.status}.`, {
+          data: { origin, status: response.status, paidMsat, mint, method: 'cashu' },
+        });
+        Object.defineProperty(error, 'response', { value: response, enumerable: false });
+        throw error;
       }
       await response.arrayBuffer().catch(() => undefined);
       const outcome = await settleUnaccepted(token, reservation, origin, true);

@@ -8,7 +8,7 @@ import { formatSats } from './server-text.js';
 /** What `pay.fetch` returns: the response, and when this call paid but the paid request failed, what was paid. */
 export interface PayFetchResult extends HttpFetchResult {
   /** Set when this call paid and the server then did not succeed: the credential is kept, a retry does not pay again. */
-  payment?: { paidSats: number; paymentHash: string; note: string } | undefined;
+  payment?: { paidSats: number; paymentHash?: string | undefined; note: string } | undefined;
 }
 
 /**
@@ -43,7 +43,7 @@ export function payFetchTool(payer: L402Payer, methods: readonly [string, ...str
         response = paid;
         payment = {
           paidSats: data.paidMsat / 1000,
-          paymentHash: data.paymentHash ?? '',
+          ...(data.paymentHash === undefined ? {} : { paymentHash: data.paymentHash }),
           note: `This call paid ${formatSats(data.paidMsat)}, then the server answered ${paid.status}. The credential is kept: calling again does not pay again.`,
         };
       }

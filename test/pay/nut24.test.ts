@@ -175,9 +175,9 @@ describe('NUT-24: when the seller does not take the ecash', () => {
     expect(rig.events).toEqual([]);
   });
 
-  it('an error answer after redeeming: the response is returned and the payment booked, once', async () => {
+  it('an error answer after redeeming: the error says what was paid, and the payment is booked, once', async () => {
     await using rig = await nut24Rig({ seller: { errorStatus: 500, redeemBeforeError: true } });
-    expect((await rig.payer.fetch(rig.url())).status).toBe(500);
+    expect(await failure(rig.payer.fetch(rig.url()))).toMatchObject({ code: 'UPSTREAM_ERROR', data: { status: 500, paidMsat: 10_000, method: 'cashu' } });
     expect(await rig.wallet.balance()).toMatchObject({ availableSat: 90, pendingSat: 0 });
     expect(rig.spend.spentLastMinuteMsat()).toBe(10_000);
     expect(rig.events).toEqual([expect.objectContaining({ outcome: 'paid', amountMsat: 10_000, method: 'cashu' })]);
