@@ -23,13 +23,16 @@ export function overCapMessage(origin: string, amountMsat: number, capMsat: numb
 }
 
 /**
- * An invoice as the wallet gets it: BOLT11 is case-insensitive but must not mix cases, and
- * wallets expect lower case; an all-upper-case invoice (as in QR codes) is lower-cased, a
- * mixed-case one is left for the decoder to refuse.
+ * An invoice as it is checked and as the wallet gets it: lower case, without a `lightning:`
+ * prefix. BOLT11 is bech32: one case throughout (upper case is usual in QR codes); a
+ * mixed-case invoice is refused (`INVALID_INVOICE`), as bech32 requires.
  */
-export function normaliseInvoice(bolt11: string): string {
-  const trimmed = bolt11.trim();
-  return trimmed === trimmed.toUpperCase() ? trimmed.toLowerCase() : trimmed;
+export function normaliseInvoice(bolt11: string, origin: string): string {
+  const trimmed = bolt11.trim().replace(/^lightning:/i, '');
+  if (trimmed !== trimmed.toLowerCase() && trimmed !== trimmed.toUpperCase()) {
+    throw refuse('INVALID_INVOICE', 'The invoice mixes upper and lower case, which bech32 does not allow; not paying.', origin);
+  }
+  return trimmed.toLowerCase();
 }
 
 /** Which challenge to answer when a server offers several: the first kind present is paid, and only it. */
@@ -55,10 +58,10 @@ export function readOffer(header: string | null, origin: string): Offer {
     if (challenge.scheme === 'payment') {
       payment = readPaymentChallenge(challenge);
       if (payment === undefined) continue; // another method or intent: not ours to pay
-      bolt11 = normaliseInvoice(payment.bolt11);
+      bolt11 = normaliseInvoice(payment.bolt11, origin);
     } else {
       token = challenge.params.token ?? challenge.params.macaroon ?? '';
-      bolt11 = challenge.params.invoice === undefined ? undefined : normaliseInvoice(challenge.params.invoice);
+      bolt11 = challenge.params.invoice === undefined ? undefined : normaliseInvoice(challenge.params.invoice, origin);
       if (token === '' || bolt11 === undefined) continue;
       try {
         checkToken(token);

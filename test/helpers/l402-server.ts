@@ -29,6 +29,8 @@ export interface L402Knobs {
   redirectTo?: string;
   /** Answer this status (instead of 200) to a valid credential. */
   paidStatus?: number | undefined;
+  /** Unquoted parameters (`macaroon=AgE…/+…=`) and an UPPER CASE invoice, as sloppy servers send. */
+  sloppy?: boolean;
   /** Each macaroon opens only the path it was sold for (a different one per endpoint). */
   perPath?: boolean;
   /** The invoice's description (and the Payment challenge's), as the payee chooses it. */
@@ -93,7 +95,7 @@ export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs
     tokens.set(token, invoice.paymentHash);
     soldFor.set(token, path);
     const param = knobs.tokenParam ?? 'macaroon';
-    const l402 = `L402 ${param}="${token}", invoice="${invoice.bolt11}"`;
+    const l402 = knobs.sloppy === true ? `L402 ${param.toUpperCase()}=${token} , invoice=${invoice.bolt11.toUpperCase()}` : `L402 ${param}="${token}", invoice="${invoice.bolt11}"`;
     const lsat = `LSAT macaroon="${token}", invoice="${invoice.bolt11}"`;
     const id = randomBytes(12).toString('base64url');
     const request = Buffer.from(
