@@ -17,7 +17,16 @@ export interface L402Credential {
   expiresAtMs?: number | undefined;
 }
 
-/** The header value that presents a credential. */
+/**
+ * The `Authorization` value that presents a credential: `L402 <token>:<preimage>` (or LSAT), or
+ * a `Payment` credential's prepared header. Use it with the `credential` of a
+ * `PAID_BUT_REJECTED` or paid-then-failed error to retry by hand without paying again.
+ *
+ * @example
+ * ```ts
+ * headers.set('authorization', authorization(error.credential));
+ * ```
+ */
 export function authorization(credential: L402Credential): string {
   return credential.header ?? `${credential.scheme} ${credential.token}:${credential.preimage}`;
 }

@@ -61,6 +61,8 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const reservations = new Map<string, LedgerReservation>();
   /** Pending records, also kept here so `resume` works without a store, within this process. */
   const pendingRecords = new Map<string, StoredRecord>();
+  /** Payment hashes whose `paid` is recorded but whose credential is not kept yet (resume must not record twice). */
+  const recordedPaid = new Set<string>();
   // A throwing onEvent must not stop the bookkeeping of a payment (keeping its credential).
   const emit = (event: PaymentEvent): void => {
     try {
@@ -154,6 +156,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     const credential = credentialFrom({ ...offer, challengeParams: offer.payment?.params }, preimage, origin);
     // Audit first: the money moved and the proof checks out; nothing after this may lose the record.
     emit({ outcome: 'paid', origin, amountMsat, feeMsat: feesPaidMsat, paymentHash });
+    recordedPaid.add(paymentHash);
     await keep(url, origin, credential, { pendingId, paymentHash, amountMsat, feeMsat: feesPaidMsat });
     return credential;
   }
@@ -167,6 +170,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       await cache.save(url, credential);
       await options.store?.delete(pendingId);
       pendingRecords.delete(pendingId);
+      recordedPaid.delete(paymentHash);
     } catch (error) {
       const pending: PendingPayment = { id: pendingId, url: url.href, paymentHash, amountMsat };
       throw withCredential(
@@ -316,6 +320,8 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       const challengeParams = typeof record.challenge === 'string' ? (JSON.parse(record.challenge) as Record<string, string>) : undefined;
       const credential = credentialFrom({ scheme, token: String(record.token), invoice: { paymentHash }, challengeParams }, proof, origin);
       const amountMsat = typeof record.amountMsat === 'number' ? record.amountMsat : 0;
+      // The outcome is known now: paid (the routing fee is not known, the whole reserve counts).
+      if (!recordedPaid.has(paymentHash)) emit({ outcome: 'paid', origin, amountMsat, feeMsat: maxFeeMsat, paymentHash });
       await keep(url, origin, credential, { pendingId: id, paymentHash, amountMsat, feeMsat: maxFeeMsat });
       try {
         const response = await present(url, origin, init, { credential, paid: true, amountMsat }, true);

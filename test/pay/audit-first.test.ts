@@ -85,3 +85,34 @@ describe('audit first', () => {
     expect(r.events.map((e) => [e.outcome, e.code])).toEqual([['refused', 'TOOL_FAILED']]);
   });
 });
+
+/** Finding 9: resume works without a credential store, within the process. */
+describe('resume without a store', () => {
+  it('a PAYMENT_OUTCOME_UNKNOWN of a payer with no store is resumed from memory, paying nothing more', async () => {
+    const lightning = fakeLightning();
+    await using server = await startL402Server(lightning);
+    await using net = await testFetch({ allowedPorts: [server.port] });
+    const wallet = lightning.wallet({ hang: true });
+    const spend = createSpendTracker({ maxAutoPaySats: 100 });
+    const events: PaymentEvent[] = [];
+    const payer = createL402Payer({ fetch: net.fetch, spend, wallet, paymentTimeoutMs: 200, onEvent: (e) => events.push(e) });
+    const url = `http://api.test:${server.port}/paid/x`;
+    const error = await payer.fetch(url).catch((e: unknown) => e);
+    expect(isGatewayError(error) && error.code).toBe('PAYMENT_OUTCOME_UNKNOWN');
+    const { pending } = (error as { data: { pending: PendingPayment } }).data;
+    expect(spend.spentLastMinuteMsat()).toBe(20_000); // amount and fee reserve held
+    const resumed = await payer.resume(pending);
+    expect(await resumed.text()).toBe('paid:GET /paid/x');
+    expect(wallet.calls).toBe(1);
+    expect(lightning.payments).toBe(1);
+    expect(events.map((e) => [e.outcome, e.amountMsat])).toEqual([
+      ['unknown', 10_000],
+      ['paid', 10_000],
+    ]);
+    expect(spend.spentLastMinuteMsat()).toBe(20_000); // the fee actually paid is not known: the reserve counts
+    // Finished: a second resume finds nothing, and the credential is reused without paying.
+    await expect(payer.resume(pending)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await (await payer.fetch(url)).text()).toBe('paid:GET /paid/x');
+    expect(wallet.calls).toBe(1);
+  });
+});

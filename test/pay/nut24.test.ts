@@ -104,8 +104,14 @@ describe('NUT-24: paying an X-Cashu 402 with ecash', () => {
 
   it('applies the caller\'s cap, the budget and approval like any payment', async () => {
     await using rig = await nut24Rig({ seller: { amountSat: 40 }, spend: { maxAutoPaySats: 30, maxSpendPerMinuteSats: 60 } });
-    expect((await failure(rig.payer.fetch(rig.url(), {}, { maxAmountSats: 39 }))).code).toBe('AMOUNT_EXCEEDS_CAP');
-    expect((await failure(rig.payer.fetch(rig.url()))).code).toBe('APPROVAL_REQUIRED');
+    // One code, data and wording for a cap, whichever wallet would pay (as for an invoice: test/pay/l402.test.ts).
+    const capped = (await rig.payer.fetch(rig.url(), {}, { maxAmountSats: 39 }).catch((e: unknown) => e)) as Error & { code: string; data: unknown };
+    expect(capped).toMatchObject({ code: 'AMOUNT_EXCEEDS_CAP', data: { amountMsat: 40_000, capMsat: 39_000 } });
+    expect(capped.message).toMatch(/asks 40 sats, over this call's cap of 39 sats/);
+    const refused = (await rig.payer.fetch(rig.url()).catch((e: unknown) => e)) as Error & { code: string };
+    expect(refused.code).toBe('APPROVAL_REQUIRED');
+    expect(refused.message).toContain('40 sats is over maxAutoPaySats (30 sats)');
+    expect(refused.message).not.toContain('msat');
     const asked: ApprovalRequest[] = [];
     const payer = createL402Payer({ fetch: rig.fetch, spend: rig.spend, cashu: rig.wallet, approve: (request) => Promise.resolve((asked.push(request), true)) });
     expect((await payer.fetch(rig.url())).status).toBe(200);
