@@ -40,8 +40,7 @@ function directoryOf(pathname: string): string {
  * Where a credential bought at `url` is kept: the exact endpoint (canonical origin and path) it
  * was bought at, and the directory under which it is tried for other endpoints.
  */
-export function scopeOf(url: URL): { endpoint: string; scope: string } {
-  const origin = canonicalOrigin(url);
+export function scopeOf(url: URL, origin = canonicalOrigin(url)): { endpoint: string; scope: string } {
   return { endpoint: `${origin}${url.pathname}`, scope: `${origin}${directoryOf(url.pathname)}` };
 }
 
@@ -50,8 +49,7 @@ const exactKey = (endpoint: string): string => `l402-at:${endpoint}`;
 const prefixKey = (scope: string): string => `l402:${scope}`;
 
 /** The prefix keys tried for `url`, longest first: its directory, then each parent up to `/`. */
-function prefixKeys(url: URL): string[] {
-  const origin = canonicalOrigin(url);
+function prefixKeys(url: URL, origin: string): string[] {
   const keys: string[] = [];
   let dir = directoryOf(url.pathname);
   for (;;) {
@@ -90,8 +88,13 @@ export class CredentialCache {
    * directory or a parent; expired ones are dropped. With `exactOnly`, only the endpoint's own.
    * With `fresh`, the store is asked even when memory has nothing (another process may have paid).
    */
-  async find(url: URL, options: { fresh?: boolean; exactOnly?: boolean } = {}): Promise<FoundCredential | undefined> {
-    const keys = [exactKey(scopeOf(url).endpoint), ...(options.exactOnly === true ? [] : prefixKeys(url))];
+  async find(url: URL, options: { fresh?: boolean; exactOnly?: boolean; origin?: string } = {}): Promise<FoundCredential | undefined> {
+    const origin = options.origin ?? canonicalOrigin(url);
+    const exact = exactKey(scopeOf(url, origin).endpoint);
+    // The usual case, a credential for this very endpoint in memory, without building the list.
+    const held = options.fresh === true ? undefined : this.#memory.get(exact);
+    if (held !== undefined && (held.expiresAtMs === undefined || held.expiresAtMs > this.#now())) return { key: exact, credential: held, exact: true };
+    const keys = [exact, ...(options.exactOnly === true ? [] : prefixKeys(url, origin))];
     for (const [index, key] of keys.entries()) {
       const credential = (options.fresh === true ? undefined : this.#memory.get(key)) ?? (await this.#load(key));
       if (credential === undefined) continue;
@@ -144,7 +147,8 @@ export class CredentialCache {
 
   /** Forgets a credential a server refused at `url`: wherever `url` would find it, and no other. */
   async evictCredential(url: URL, credential: L402Credential): Promise<void> {
-    for (const key of [exactKey(scopeOf(url).endpoint), ...prefixKeys(url)]) {
+    const origin = canonicalOrigin(url);
+    for (const key of [exactKey(scopeOf(url, origin).endpoint), ...prefixKeys(url, origin)]) {
       const held = this.#memory.get(key) ?? (await this.#load(key));
       if (held?.token === credential.token) await this.#evict(key);
     }

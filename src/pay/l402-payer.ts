@@ -274,7 +274,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
 
   async function fetchPaying(url: URL, origin: string, init: GuardedRequestInit, callOptions: PayFetchOptions): Promise<Response> {
     throwIfAborted(init.signal, 'before the request');
-    const cached = await cache.find(url);
+    const cached = await cache.find(url, { origin });
     if (cached !== undefined) {
       const response = await options.fetch(url, { ...init, headers: withAuthorization(init, cached.credential) });
       if (response.status !== 402) {

@@ -8,6 +8,8 @@ import { GatewayError } from '../errors.js';
  */
 export function canonicalOrigin(input: string | URL): string {
   const url = typeof input === 'string' ? new URL(input) : input;
+  // The URL parser already lower-cases, IDNA-encodes and drops the default port of http(s) hosts.
+  if ((url.protocol === 'https:' || url.protocol === 'http:') && !url.hostname.endsWith('.')) return url.origin;
   let host = url.hostname;
   if (!host.startsWith('[')) {
     if (host.endsWith('.')) host = host.slice(0, -1);
