@@ -2,7 +2,7 @@ import { renderSVG, renderUnicodeCompact } from 'uqr';
 import { GatewayError } from '../errors.js';
 import { decodeInvoice } from './bolt11.js';
 import type { ApprovalRequest } from './payer-types.js';
-import { formatSats, safeOptionalText, safeServerText } from './server-text.js';
+import { formatSats, MAX_INVOICE_CHARS, safeOptionalText, safeServerText } from './server-text.js';
 import type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
 
 /** What a person needs to decide on, or to pay, a Lightning payment. */
@@ -12,9 +12,6 @@ export interface ApprovalView {
   /** The invoice as an SVG QR code (for a web page or a desktop prompt). */
   svg: string;
 }
-
-/** Longest invoice or payment request shown, in characters. */
-const MAX_INVOICE_CHARS = 8192;
 
 /**
  * Renders an approval request (or any invoice to pay by hand) for a person: the amount and fee

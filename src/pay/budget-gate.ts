@@ -2,7 +2,7 @@ import { GatewayError, type ErrorCode } from '../errors.js';
 import { abortError, throwIfAborted } from './abort.js';
 import { configOrigin } from './origin.js';
 import type { ApprovalRequest, ApproveFn, PaymentEvent } from './payer-types.js';
-import { safeOptionalText } from './server-text.js';
+import { MAX_INVOICE_CHARS, safeOptionalText, safeServerText } from './server-text.js';
 import { isSpendRefusal, type LedgerReservation, type SpendLedger } from './spend-tracker.js';
 
 /** How one call waits: its signal (the caller's deadline) and its own approval limit. */
@@ -77,7 +77,8 @@ export function budgetGate(options: BudgetGateOptions): BudgetGate {
   return {
     refuse,
     async reserve(raw, call = {}) {
-      const request = { ...raw, description: safeOptionalText(raw.description) };
+      // What approve() sees of the server's choosing is escaped: the description, and the invoice or request as received.
+      const request = { ...raw, description: safeOptionalText(raw.description), invoice: safeServerText(raw.invoice, MAX_INVOICE_CHARS) };
       const { amountMsat, feeReserveMsat, origin, actor } = request;
       const signal = call.signal ?? undefined;
       if (signal?.aborted === true) throw abortError(signal, 'before the payment was reserved');

@@ -11,6 +11,9 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u061c\u202a-\u202e\u2066
 /** Longest server text kept, in characters (before escaping). */
 export const MAX_SERVER_TEXT_CHARS = 200;
 
+/** Longest invoice or payment request shown, in characters. */
+export const MAX_INVOICE_CHARS = 8192;
+
 export function safeServerText(text: string, maxChars = MAX_SERVER_TEXT_CHARS): string {
   const chars = Array.from(text);
   const cut = chars.length > maxChars ? chars.slice(0, maxChars).join('') : text;

@@ -95,6 +95,25 @@ describe('abort-safe payments', () => {
     expect(rig.spend.spentLastMinuteMsat()).toBe(0);
   });
 
+  it('a caller that gives up does not take down others waiting on the same payment: they pay once, for themselves', async () => {
+    await using rig = await payRig({ knobs: { amountMsat: 50_000 }, spend: { maxAutoPaySats: 10 }, payer: { approve: () => sleep(200).then(() => true) } });
+    const leaving = new AbortController();
+    const first = caught(rig.payer.fetch(rig.url('/paid/shared'), { signal: leaving.signal }));
+    await sleep(50); // the first request is waiting for approval; the second joins its payment
+    const second = rig.payer.fetch(rig.url('/paid/shared')).then((r) => r.text());
+    await sleep(20);
+    leaving.abort();
+    const gone = await first;
+    expect(isGatewayError(gone) && gone.code).toBe('ABORTED');
+    expect(await second).toBe('paid:GET /paid/shared');
+    expect(rig.wallet.calls).toBe(1);
+    expect(rig.spend.spentLastMinuteMsat()).toBe(50_000);
+    expect(rig.events.map((e) => [e.outcome, e.code])).toEqual([
+      ['refused', 'ABORTED'],
+      ['paid', undefined],
+    ]);
+  });
+
   it('once the wallet is called, the outcome is kept even if the caller has gone: recorded, budget spent, credential reused', async () => {
     const controller = new AbortController();
     const held: { inner?: Wallet } = {};
