@@ -16,7 +16,7 @@ import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { GuardedAgentOptions } from './net/agent.js';
 import type { GuardedFetch } from './net/fetch.js';
 import { createSpendTracker, type SpendTracker } from './pay/spend-tracker.js';
-import type { ApprovalRequest, L402Payer, PaymentEvent } from './pay/l402-payer.js';
+import type { ApprovalContext, ApprovalRequest, L402Payer, PaymentEvent } from './pay/l402-payer.js';
 import type { Wallet } from './pay/wallet.js';
 import type { CashuWallet } from './pay/wallets/cashu/wallet.js';
 import { openPayments, paymentRecord } from './payments.js';
@@ -66,8 +66,8 @@ export interface GatewayDeps {
   wallet?: Wallet;
   /** The Cashu ecash wallet (`cashuWallet(...)`): pays `X-Cashu` (NUT-24) offers, and invoices by melting when there is no `wallet`. */
   cashu?: CashuWallet;
-  /** Asked about payments above `maxAutoPaySats` (a person in the loop); without it they are refused. */
-  approve?: (request: ApprovalRequest) => Promise<boolean>;
+  /** Asked about payments above `maxAutoPaySats` (a person in the loop), with the call's signal; without it they are refused. */
+  approve?: (request: ApprovalRequest, context: ApprovalContext) => Promise<boolean>;
   /** Where the credential store's key comes from. @default the OS keychain, else a 0600 key file */
   keyProvider?: KeyProvider;
 }

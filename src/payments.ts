@@ -1,7 +1,7 @@
 import type { AuditDecision, AuditRecord } from './audit/record.js';
 import type { ResolvedConfig } from './config.js';
 import type { GuardedFetch } from './net/fetch.js';
-import { createL402Payer, type ApprovalRequest, type L402Payer, type PaymentEvent } from './pay/l402-payer.js';
+import { createL402Payer, type ApprovalContext, type ApprovalRequest, type L402Payer, type PaymentEvent } from './pay/l402-payer.js';
 import type { SpendTracker } from './pay/spend-tracker.js';
 import { payFetchTool } from './pay/tool.js';
 import type { Wallet } from './pay/wallet.js';
@@ -14,7 +14,7 @@ import type { ToolDefinition } from './tools.js';
 export interface PaymentDeps {
   wallet?: Wallet | undefined;
   cashu?: CashuWallet | undefined;
-  approve?: ((request: ApprovalRequest) => Promise<boolean>) | undefined;
+  approve?: ((request: ApprovalRequest, context: ApprovalContext) => Promise<boolean>) | undefined;
   keyProvider?: KeyProvider | undefined;
 }
 

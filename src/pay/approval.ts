@@ -1,8 +1,8 @@
 import { renderSVG, renderUnicodeCompact } from 'uqr';
 import { GatewayError } from '../errors.js';
 import { decodeInvoice } from './bolt11.js';
-import type { ApprovalRequest } from './l402-payer.js';
-import { MSAT_PER_SAT } from './spend-tracker.js';
+import type { ApprovalRequest } from './payer-types.js';
+import { formatSats, MAX_INVOICE_CHARS, safeOptionalText, safeServerText } from './server-text.js';
 import type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
 
 /** What a person needs to decide on, or to pay, a Lightning payment. */
@@ -13,14 +13,13 @@ export interface ApprovalView {
   svg: string;
 }
 
-function sats(msat: number): string {
-  return `${(msat / MSAT_PER_SAT).toLocaleString('en-US', { maximumFractionDigits: 3 })} sats`;
-}
-
 /**
  * Renders an approval request (or any invoice to pay by hand) for a person: the amount and fee
  * reserve, the origin asking, the invoice's description, why a person is asked, the BOLT11
- * string, and the invoice as a QR code, in block characters for a terminal and as SVG.
+ * string, the invoice as a QR code, in block characters for a terminal and as SVG, and the
+ * amount again on the last line. Every text is escaped first: control characters (terminal
+ * escape codes), bidi overrides and line separators show as `\u{…}`, and long texts are cut,
+ * so a payee cannot make a 2,500,000-sat invoice read as 21 sats.
  *
  * @example
  * ```ts
@@ -34,19 +33,23 @@ export function renderApproval(
   request: Pick<ApprovalRequest, 'amountMsat' | 'feeReserveMsat' | 'origin' | 'description' | 'invoice'> & Partial<Pick<ApprovalRequest, 'reason' | 'method' | 'mint'>>,
 ): ApprovalView {
   const ecash = request.method === 'cashu';
+  const shownInvoice = safeServerText(request.invoice, MAX_INVOICE_CHARS);
   // Upper case makes a denser QR code; a NUT-18 request (creqA, base64url) is case-sensitive.
-  const invoice = ecash ? request.invoice : `lightning:${request.invoice}`.toUpperCase();
+  const invoice = ecash ? shownInvoice : `lightning:${shownInvoice}`.toUpperCase();
+  const origin = safeServerText(request.origin);
   const why =
     request.reason === 'always-ask' ? 'this origin always asks' : request.reason === 'over-auto-pay-cap' ? 'over the automatic payment limit' : 'a payment by hand';
+  const amount = `${formatSats(request.amountMsat)} (+ up to ${formatSats(request.feeReserveMsat)} ${ecash ? 'mint fees' : 'routing fee'})`;
   const lines = [
-    `Payment requested by ${request.origin}`,
-    `  amount:      ${sats(request.amountMsat)} (+ up to ${sats(request.feeReserveMsat)} ${ecash ? 'mint fees' : 'routing fee'})`,
-    ...(ecash ? [`  paid with:   Cashu ecash from ${request.mint ?? 'an allowed mint'}`] : []),
-    `  description: ${request.description ?? '(none)'}`,
+    `Payment requested by ${origin}`,
+    `  amount:      ${amount}`,
+    ...(ecash ? [`  paid with:   Cashu ecash from ${safeServerText(request.mint ?? 'an allowed mint')}`] : []),
+    `  description: ${request.description === undefined ? '(none)' : safeServerText(request.description)}`,
     `  why asked:   ${why}`,
-    `  ${ecash ? 'request:' : 'invoice:'}     ${request.invoice}`,
+    `  ${ecash ? 'request:' : 'invoice:'}     ${shownInvoice}`,
     '',
     renderUnicodeCompact(invoice),
+    `Amount to pay: ${amount} to ${origin}`,
   ];
   return { text: lines.join('\n'), svg: renderSVG(invoice) };
 }
@@ -72,7 +75,7 @@ export function humanWallet(options: HumanWalletOptions): Wallet {
     async payInvoice({ invoice, maxFeeMsat, signal }: PayInvoiceRequest): Promise<PayInvoiceResult> {
       const decoded = decodeInvoice(invoice);
       const view = renderApproval({ amountMsat: decoded.amountMsat ?? 0, feeReserveMsat: maxFeeMsat, origin: 'the API being paid', description: decoded.description, invoice });
-      const answer = options.ask({ invoice, amountMsat: decoded.amountMsat, description: decoded.description, view, signal });
+      const answer = options.ask({ invoice, amountMsat: decoded.amountMsat, description: safeOptionalText(decoded.description), view, signal });
       const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
       let preimage: string;
       try {

@@ -3,7 +3,11 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import type { GuardedFetch, GuardedRequestInit } from '../net/fetch.js';
 import type { BudgetGate } from './budget-gate.js';
 import type { CashuOffer } from './cashu-request.js';
-import type { PayFetchOptions, PaymentEvent } from './l402-payer.js';
+import { throwIfAborted } from './abort.js';
+import { overCapMessage } from './offers.js';
+import { formatSats } from './server-text.js';
+import { canonicalOrigin } from './origin.js';
+import type { PayFetchOptions, PaymentEvent } from './payer-types.js';
 import { MSAT_PER_SAT, type LedgerReservation } from './spend-tracker.js';
 import type { CashuWallet, OutgoingToken } from './wallets/cashu/wallet.js';
 
@@ -20,17 +24,19 @@ export interface CashuPayerOptions {
 export interface CashuPayer {
   /** The mint this offer would be paid from, or `undefined` when no allowed mint holds enough. */
   mintFor(offer: CashuOffer): Promise<string | undefined>;
-  /** Pays the offer and sends the request again with the token in `X-Cashu`, once. */
-  pay(url: URL, init: GuardedRequestInit, offer: CashuOffer, callOptions: PayFetchOptions): Promise<Response>;
+  /** Pays the offer and sends the request again with the token in `X-Cashu`, once; `origin` is `url`'s canonical origin. */
+  pay(url: URL, origin: string, init: GuardedRequestInit, offer: CashuOffer, callOptions: PayFetchOptions): Promise<Response>;
 }
 
 /**
  * The NUT-24 payer. Before paying it checks the amount against the caller's cap and the
  * budget (approval included), and that a mint of the request is one the wallet deals with.
  * It makes a token that redeems to exactly the amount (the payee's input fee included), sends
- * it in `X-Cashu` (never retried; the guarded fetch drops it on a redirect to another origin),
- * and settles by the answer: accepted → spent; a 402, an error or no answer → the token is
- * taken back unless the payee redeemed it, so nothing is paid for nothing.
+ * it in `X-Cashu` (never retried, and never followed through a redirect: a 3xx ends the call),
+ * and settles by the answer: accepted → spent; a 402, a redirect, an error or no answer → the
+ * token is taken back unless the payee redeemed it (or kept pending for `reconcile()` when the
+ * mint cannot say), so nothing is paid for nothing. The caller's signal is checked before the
+ * budget and just before the token is made; once made, its outcome is always settled.
  */
 export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
   const { wallet, gate, emit } = options;
@@ -61,11 +67,11 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
 
   return {
     mintFor,
-    async pay(url, init, offer, callOptions) {
-      const origin = url.origin;
+    async pay(url, origin, init, offer, callOptions) {
+      const signal = init.signal ?? undefined;
       const amountMsat = offer.amountSat * MSAT_PER_SAT;
       if (callOptions.maxAmountSats !== undefined && offer.amountSat > callOptions.maxAmountSats) {
-        throw gate.refuse('AMOUNT_EXCEEDS_CAP', `${origin} asks ${offer.amountSat} sats in ecash, over the cap of ${callOptions.maxAmountSats}.`, origin, { amountMsat }, 'cashu');
+        throw gate.refuse('AMOUNT_EXCEEDS_CAP', overCapMessage(origin, amountMsat, callOptions.maxAmountSats * MSAT_PER_SAT), origin, { amountMsat, capMsat: callOptions.maxAmountSats * MSAT_PER_SAT }, 'cashu');
       }
       if (acceptedMints(offer).length === 0) {
         throw gate.refuse('MINT_NOT_ALLOWED', `${origin} takes ecash only from mints this wallet does not deal with.`, origin, { amountMsat, mints: offer.mints }, 'cashu');
@@ -83,7 +89,12 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
         actor: callOptions.actor,
         invoice: offer.encoded,
         mint,
-      });
+      }, { signal, approvalTimeoutMs: callOptions.approvalTimeoutMs });
+      if (signal?.aborted === true) {
+        await reservation.release();
+        emit({ outcome: 'refused', origin, code: 'ABORTED', amountMsat, method: 'cashu', mint });
+        throwIfAborted(signal, 'before the ecash was made');
+      }
       let token: OutgoingToken;
       try {
         token = await wallet.send(offer.amountSat, { mint, includeFees: true, maxFeeSat: options.maxFeeSats, reclaimOnReconcile: true });
@@ -100,7 +111,8 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
       headers.set('x-cashu', token.token);
       let response: Response;
       try {
-        response = await options.fetch(url, { ...init, headers: Object.fromEntries(headers), retries: 0 });
+        // Ecash is for this origin only: the paid request is never followed through a redirect.
+        response = await options.fetch(url, { ...init, headers: Object.fromEntries(headers), retries: 0, redirect: 'manual' });
       } catch (error) {
         const outcome = await settleUnaccepted(token, reservation, origin, false);
         if (outcome === 'unknown') {
@@ -114,11 +126,32 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
         emit({ outcome: 'paid', origin, amountMsat, feeMsat: token.feeSat * MSAT_PER_SAT, method: 'cashu', mint });
         return response;
       }
+      if (response.status >= 300 && response.status < 400) {
+        await response.arrayBuffer().catch(() => undefined);
+        const outcome = await settleUnaccepted(token, reservation, origin, false);
+        const location = response.headers.get('location');
+        let to = 'elsewhere';
+        try {
+          to = location === null ? to : canonicalOrigin(new URL(location, url));
+        } catch {
+          // an unreadable location: still not followed
+        }
+        const kept = outcome === 'reclaimed' ? 'the token is back in the wallet' : outcome === 'spent' ? 'the payee had redeemed the token' : 'the token is held for reconcile()';
+        throw new GatewayError('REDIRECT_BLOCKED', `${origin} redirected the request carrying ecash (to ${to}); ecash is never sent on, and the call ends here: ${kept}.`, {
+          data: { origin, mint, status: response.status, tokenOutcome: outcome },
+        });
+      }
       if (response.status !== 402) {
-        // Not a plain acceptance (an error, a redirect not followed): the payee may or may not
-        // have redeemed the token; the mint knows.
-        await settleUnaccepted(token, reservation, origin, false);
-        return response;
+        // Not a plain acceptance (an error): the payee may or may not have redeemed the token;
+        // the mint knows. Redeemed and then failed: the caller is told what was paid.
+        const outcome = await settleUnaccepted(token, reservation, origin, false);
+        if (outcome !== 'spent' || response.status < 400) return response;
+        const paidMsat = (token.amountSat - token.feeSat) * MSAT_PER_SAT;
+        const error = new GatewayError('UPSTREAM_ERROR', `Paid ${formatSats(paidMsat)} in ecash to ${origin} (the payee redeemed the token), then it answered ${response.status}.`, {
+          data: { origin, status: response.status, paidMsat, mint, method: 'cashu' },
+        });
+        Object.defineProperty(error, 'response', { value: response, enumerable: false });
+        throw error;
       }
       await response.arrayBuffer().catch(() => undefined);
       const outcome = await settleUnaccepted(token, reservation, origin, true);

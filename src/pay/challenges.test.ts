@@ -43,6 +43,21 @@ describe('parseChallenges', () => {
     expect(next).toEqual({ scheme: 'basic', params: { realm: 'r' } });
   });
 
+  it('reads unquoted base64 values (with "/", "+" and "=") up to the next comma, as sloppy servers send them', () => {
+    expect(parseChallenges('L402 TOKEN=AgEL/bHNh+dA==, invoice=LNBC10N1PXYZ, Basic realm=x')).toEqual([
+      { scheme: 'l402', params: { token: 'AgEL/bHNh+dA==', invoice: 'LNBC10N1PXYZ' } },
+      { scheme: 'basic', params: { realm: 'x' } },
+    ]);
+    expect(parseChallenges('L402 macaroon = AgE/x= ,invoice=lnbc1')).toEqual([{ scheme: 'l402', params: { macaroon: 'AgE/x=', invoice: 'lnbc1' } }]);
+  });
+
+  it('still refuses duplicates and ambiguity in unquoted values', () => {
+    expect(parseChallenges('L402 token=AgE/x=, TOKEN=AgE/y=, invoice=lnbc1')[0]?.invalid).toMatch(/repeated/);
+    expect(parseChallenges('L402 token=AgE/x= invoice=lnbc1')[0]?.invalid).toMatch(/not separated by commas/);
+    expect(parseChallenges('L402 token=AgE"x", invoice=lnbc1')[0]?.invalid).toBeDefined();
+    expect(parseChallenges('L402 token=AgE;x, invoice=lnbc1')[0]?.invalid).toBeDefined();
+  });
+
   it('returns nothing for a missing header', () => {
     expect(parseChallenges(undefined)).toEqual([]);
     expect(parseChallenges('')).toEqual([]);

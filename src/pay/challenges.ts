@@ -12,6 +12,8 @@ export interface Challenge {
 
 const TCHAR = /[!#$%&'*+.^_`|~0-9A-Za-z-]/;
 const TOKEN68_CHAR = /[A-Za-z0-9\-._~+/]/;
+/** An unquoted parameter value: a token, or token68-like text (base64 with `/`, `+` and `=` padding) as real servers send. */
+const BARE_VALUE_CHAR = /[!#$%&'*+.^_`|~0-9A-Za-z\-/=]/;
 
 /**
  * Parses one or more `WWW-Authenticate` header lines into challenges: several challenges per
@@ -137,7 +139,10 @@ function parseLine(text: string): Challenge[] {
       let value: string | undefined;
       if (text[i] === '"') value = readQuoted();
       else {
-        value = readToken();
+        // Up to the next comma (or white space, which must then be followed by one).
+        const start = i;
+        while (i < text.length && BARE_VALUE_CHAR.test(text[i] ?? '')) i++;
+        value = text.slice(start, i);
         if (value.length === 0) value = undefined;
       }
       if (value === undefined) {

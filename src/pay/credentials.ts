@@ -1,4 +1,5 @@
 import type { CredentialBackend, StoredRecord } from '../store/credential-store.js';
+import { canonicalOrigin } from './origin.js';
 
 /**
  * A paid credential, as sent back: `Authorization: <scheme> <token>:<preimage>` for L402 and
@@ -16,20 +17,61 @@ export interface L402Credential {
   expiresAtMs?: number | undefined;
 }
 
-/** The header value that presents a credential. */
+/**
+ * The `Authorization` value that presents a credential: `L402 <token>:<preimage>` (or LSAT), or
+ * a `Payment` credential's prepared header. Use it with the `credential` of a
+ * `PAID_BUT_REJECTED` or paid-then-failed error to retry by hand without paying again.
+ *
+ * @example
+ * ```ts
+ * headers.set('authorization', authorization(error.credential));
+ * ```
+ */
 export function authorization(credential: L402Credential): string {
   return credential.header ?? `${credential.scheme} ${credential.token}:${credential.preimage}`;
 }
 
-/** The scope a credential is kept under: the origin and the directory of the path. */
-export function scopeOf(url: URL): { scope: string; originWide: string } {
-  const directory = url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1) || '/';
-  return { scope: `${url.origin}${directory}`, originWide: `${url.origin}/` };
+/** The directory of a path: `/paid/a` → `/paid/`. */
+function directoryOf(pathname: string): string {
+  return pathname.slice(0, pathname.lastIndexOf('/') + 1) || '/';
 }
 
 /**
- * Paid credentials by scope, in memory and (when given) in the encrypted store, so a restart
- * does not pay again. Reading never rewrites the store.
+ * Where a credential bought at `url` is kept: the exact endpoint (canonical origin and path) it
+ * was bought at, and the directory under which it is tried for other endpoints.
+ */
+export function scopeOf(url: URL, origin = canonicalOrigin(url)): { endpoint: string; scope: string } {
+  return { endpoint: `${origin}${url.pathname}`, scope: `${origin}${directoryOf(url.pathname)}` };
+}
+
+/** Store and memory keys: `l402-at:` an exact endpoint, `l402:` a directory prefix. */
+const exactKey = (endpoint: string): string => `l402-at:${endpoint}`;
+const prefixKey = (scope: string): string => `l402:${scope}`;
+
+/** The prefix keys tried for `url`, longest first: its directory, then each parent up to `/`. */
+function prefixKeys(url: URL, origin: string): string[] {
+  const keys: string[] = [];
+  let dir = directoryOf(url.pathname);
+  for (;;) {
+    keys.push(prefixKey(`${origin}${dir}`));
+    if (dir === '/' || keys.length > 32) break;
+    dir = directoryOf(dir.slice(0, -1));
+  }
+  return keys;
+}
+
+/** A credential found for a request: `exact` when it was bought at this very endpoint. */
+export interface FoundCredential {
+  key: string;
+  credential: L402Credential;
+  exact: boolean;
+}
+
+/**
+ * Paid credentials by endpoint, in memory and (when given) in the encrypted store, so a restart
+ * does not pay again. A credential is tried at the endpoint it was bought for, and under its
+ * directory (and the parents) for others; buying for another endpoint adds a credential, it
+ * never evicts one. Reading never rewrites the store.
  */
 export class CredentialCache {
   readonly #memory = new Map<string, L402Credential>();
@@ -42,25 +84,31 @@ export class CredentialCache {
   }
 
   /**
-   * The credential for `url`: its scope's, else the origin-wide one; expired ones are dropped.
+   * The credential for `url`: the one bought at this endpoint, else the newest bought under its
+   * directory or a parent; expired ones are dropped. With `exactOnly`, only the endpoint's own.
    * With `fresh`, the store is asked even when memory has nothing (another process may have paid).
    */
-  async find(url: URL, fresh = false): Promise<{ key: string; credential: L402Credential } | undefined> {
-    const { scope, originWide } = scopeOf(url);
-    for (const key of scope === originWide ? [scope] : [scope, originWide]) {
-      const credential = (fresh ? undefined : this.#memory.get(key)) ?? (await this.#load(key));
+  async find(url: URL, options: { fresh?: boolean; exactOnly?: boolean; origin?: string } = {}): Promise<FoundCredential | undefined> {
+    const origin = options.origin ?? canonicalOrigin(url);
+    const exact = exactKey(scopeOf(url, origin).endpoint);
+    // The usual case, a credential for this very endpoint in memory, without building the list.
+    const held = options.fresh === true ? undefined : this.#memory.get(exact);
+    if (held !== undefined && (held.expiresAtMs === undefined || held.expiresAtMs > this.#now())) return { key: exact, credential: held, exact: true };
+    const keys = [exact, ...(options.exactOnly === true ? [] : prefixKeys(url, origin))];
+    for (const [index, key] of keys.entries()) {
+      const credential = (options.fresh === true ? undefined : this.#memory.get(key)) ?? (await this.#load(key));
       if (credential === undefined) continue;
       if (credential.expiresAtMs !== undefined && credential.expiresAtMs <= this.#now()) {
-        await this.evict(key);
+        await this.#evict(key);
         continue;
       }
-      return { key, credential };
+      return { key, credential, exact: index === 0 };
     }
     return undefined;
   }
 
   async #load(key: string): Promise<L402Credential | undefined> {
-    const record = await this.#store?.get(`l402:${key}`);
+    const record = await this.#store?.get(key);
     if (record === undefined) return undefined;
     const credential: L402Credential = {
       scheme: record.scheme === 'LSAT' ? 'LSAT' : 'L402',
@@ -73,10 +121,15 @@ export class CredentialCache {
     return credential;
   }
 
-  /** Keeps a new credential for its scope and as the origin-wide fallback. */
+  /**
+   * Keeps a new credential for its endpoint and as the newest of its directory, in memory
+   * first (so a failing store never loses a paid credential for this process), then in the store.
+   */
   async save(url: URL, credential: L402Credential): Promise<void> {
     if (credential.scheme === 'Payment') return; // bound to one challenge, consumed on first use
-    const { scope, originWide } = scopeOf(url);
+    const { endpoint, scope } = scopeOf(url);
+    const keys = [exactKey(endpoint), prefixKey(scope)];
+    for (const key of keys) this.#memory.set(key, credential);
     const record: StoredRecord = {
       scheme: credential.scheme,
       token: credential.token,
@@ -84,24 +137,20 @@ export class CredentialCache {
       paymentHash: credential.paymentHash,
       expiresAtMs: credential.expiresAtMs ?? null,
     };
-    for (const key of new Set([scope, originWide])) {
-      this.#memory.set(key, credential);
-      await this.#store?.put(`l402:${key}`, record);
-    }
+    for (const key of keys) await this.#store?.put(key, record);
   }
 
-  /** Forgets one entry. */
-  async evict(key: string): Promise<void> {
+  async #evict(key: string): Promise<void> {
     this.#memory.delete(key);
-    await this.#store?.delete(`l402:${key}`);
+    await this.#store?.delete(key);
   }
 
-  /** Forgets a credential a server refused, under `url`'s scope and origin-wide, and no other. */
+  /** Forgets a credential a server refused at `url`: wherever `url` would find it, and no other. */
   async evictCredential(url: URL, credential: L402Credential): Promise<void> {
-    const { scope, originWide } = scopeOf(url);
-    for (const key of new Set([scope, originWide])) {
+    const origin = canonicalOrigin(url);
+    for (const key of [exactKey(scopeOf(url, origin).endpoint), ...prefixKeys(url, origin)]) {
       const held = this.#memory.get(key) ?? (await this.#load(key));
-      if (held?.token === credential.token) await this.evict(key);
+      if (held?.token === credential.token) await this.#evict(key);
     }
   }
 }

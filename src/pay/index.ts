@@ -20,7 +20,9 @@ export { parseChallenges, type Challenge } from './challenges.js';
 export { decodeInvoice, type Invoice, type Network } from './bolt11.js';
 export {
   createL402Payer,
+  type ApprovalContext,
   type ApprovalRequest,
+  type ApproveFn,
   type L402Payer,
   type L402PayerOptions,
   type PayFetchOptions,
@@ -29,7 +31,7 @@ export {
   type WalletOrder,
 } from './l402-payer.js';
 export type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
-export type { L402Credential } from './credentials.js';
+export { authorization, type L402Credential } from './credentials.js';
 export { readMacaroon, type MacaroonInfo } from './macaroon.js';
 export { nwcWallet, type NwcWalletOptions } from './wallets/nwc.js';
 export { cashuWallet, type CashuBalance, type CashuWallet, type CashuWalletOptions, type OutgoingToken, type ReconcileReport, type SendOptions, type TokenImport } from './wallets/cashu/wallet.js';

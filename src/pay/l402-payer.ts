@@ -2,18 +2,21 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { Headers } from 'undici';
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { GuardedFetch, GuardedRequestInit } from '../net/fetch.js';
-import type { CredentialBackend } from '../store/credential-store.js';
+import type { GuardedRequestInit } from '../net/fetch.js';
+import type { StoredRecord } from '../store/credential-store.js';
 import { normalisePreimage } from '../store/validate.js';
-import type { Invoice, Network } from './bolt11.js';
+import type { Invoice } from './bolt11.js';
+import { explainAbort, raceAbort, throwIfAborted } from './abort.js';
+import { canonicalOrigin, configOrigin } from './origin.js';
+import type { L402Payer, L402PayerOptions, PayFetchOptions, PaymentEvent, PendingPayment, WalletOrder } from './payer-types.js';
+import { formatSats } from './server-text.js';
 import { authorization, CredentialCache, scopeOf, type L402Credential } from './credentials.js';
 import { readMacaroon } from './macaroon.js';
 import { checkOffer, readOffer, type Offer } from './offers.js';
 import { paymentAuthorization } from './payment-scheme.js';
 import { budgetGate, type BudgetGate } from './budget-gate.js';
-import { MSAT_PER_SAT, type LedgerReservation, type SpendLedger } from './spend-tracker.js';
+import { MSAT_PER_SAT, type LedgerReservation } from './spend-tracker.js';
 import type { Wallet } from './wallet.js';
-import type { CashuWallet } from './wallets/cashu/wallet.js';
 import { createCashuPayer } from './cashu-payer.js';
 import type { CashuOffer } from './cashu-request.js';
 
@@ -21,105 +24,7 @@ const NO_WALLET: Wallet = {
   payInvoice: () => Promise.reject(new GatewayError('PAYMENT_FAILED', 'No wallet is configured: pass one to createGateway(config, { wallet }) or { cashu }.')),
 };
 
-/** What a person sees when asked to approve a payment (see `renderApproval`). */
-export interface ApprovalRequest {
-  /** How it would be paid: a Lightning invoice, or Cashu ecash (NUT-24). @default 'lightning' */
-  method?: 'lightning' | 'cashu' | undefined;
-  amountMsat: number;
-  /** Routing fee reserved on top, in msat. */
-  feeReserveMsat: number;
-  origin: string;
-  description: string | undefined;
-  actor: string | undefined;
-  /** The BOLT11 invoice that would be paid; for Cashu, the NUT-18 payment request (`creqA…`). */
-  invoice: string;
-  /** For Cashu: the mint the ecash would come from. */
-  mint?: string | undefined;
-  /** Why a person is asked: over `maxAutoPaySats`, or an origin marked "always ask". */
-  reason: 'over-auto-pay-cap' | 'always-ask';
-}
-
-/** Options of {@link createL402Payer}. */
-export interface L402PayerOptions {
-  fetch: GuardedFetch;
-  /** The budget: `gw.spend`, or a shared ledger. */
-  spend: SpendLedger;
-  /** The Lightning wallet. Without one, invoices are paid from `cashu` (melt) when it is set. */
-  wallet?: Wallet | undefined;
-  /** The Cashu wallet: pays NUT-24 (`X-Cashu`) offers, and melts for invoices when there is no Lightning wallet. */
-  cashu?: CashuWallet | undefined;
-  /**
-   * Which to use when a 402 offers both a Lightning challenge and an `X-Cashu` request.
-   * Without a Lightning wallet, NUT-24 always comes before melting. @default 'lightning-first'
-   */
-  walletOrder?: WalletOrder | undefined;
-  /** `walletOrder` per origin (`https://api.example.com`). */
-  walletOrderByOrigin?: Readonly<Record<string, WalletOrder>> | undefined;
-  /** Paid credentials and pending payments survive restarts here. @default memory only */
-  store?: CredentialBackend | undefined;
-  /** The network invoices must be for. @default 'bitcoin' */
-  network?: Network | undefined;
-  /** Routing fee reserved per payment, in sats. @default 10 */
-  maxFeeSats?: number | undefined;
-  /** An invoice expiring sooner than this is refused, in ms. @default 30000 */
-  expiryMarginMs?: number | undefined;
-  /** How long the wallet may take before the outcome counts as unknown, in ms. @default 60000 */
-  paymentTimeoutMs?: number | undefined;
-  /** Asks a person about a payment above `maxAutoPaySats`; without it such payments are refused. */
-  approve?: ((request: ApprovalRequest) => Promise<boolean>) | undefined;
-  /** Origins (`https://api.example.com`) whose every payment waits for `approve`, whatever the amount. */
-  alwaysAskOrigins?: readonly string[] | undefined;
-  /** How long an approval may take, in ms. @default 120000 */
-  approvalTimeoutMs?: number | undefined;
-  /** Told about every payment, refusal and failure: amounts, fee, payment hash, origin; never a secret. */
-  onEvent?: ((event: PaymentEvent) => void) | undefined;
-  now?: (() => number) | undefined;
-}
-
-/** Which wallet pays first when a 402 offers a choice. */
-export type WalletOrder = 'lightning-first' | 'cashu-first';
-
-/** One audited payment event. */
-export interface PaymentEvent {
-  outcome: 'paid' | 'reused' | 'refused' | 'failed' | 'unknown' | 'rejected-after-payment';
-  origin: string;
-  code?: string | undefined;
-  amountMsat?: number | undefined;
-  feeMsat?: number | undefined;
-  paymentHash?: string | undefined;
-  /** How it was (or would be) paid. @default 'lightning' */
-  method?: 'lightning' | 'cashu' | undefined;
-  /** For Cashu: the mint. */
-  mint?: string | undefined;
-}
-
-/** Per-call options of `pay.fetch`. */
-export interface PayFetchOptions {
-  /** Refuse invoices above this, in sats (`AMOUNT_EXCEEDS_CAP`). */
-  maxAmountSats?: number | undefined;
-  actor?: string | undefined;
-}
-
-/** A payment whose outcome is not known; `resume` finishes the request without paying again. */
-export interface PendingPayment {
-  id: string;
-  url: string;
-  paymentHash: string;
-  amountMsat: number;
-}
-
-/** The L402 payer (`gw.pay`). */
-export interface L402Payer {
-  /**
-   * Fetches `input`; on a 402 with an L402 (or LSAT) challenge, pays within the budgets and
-   * retries once with the credential.
-   */
-  fetch(input: string | URL, init?: GuardedRequestInit, options?: PayFetchOptions): Promise<Response>;
-  /** The Cashu wallet, when one is configured: `receive(token)`, `balance()`, `send(amountSat)`, `reconcile()`. */
-  readonly cashu: CashuWallet | undefined;
-  /** Finishes a payment that ended `PAYMENT_OUTCOME_UNKNOWN`, with the preimage or by asking the wallet. */
-  resume(pending: PendingPayment | string, preimage?: string, init?: GuardedRequestInit): Promise<Response>;
-}
+export type { ApprovalContext, ApprovalRequest, ApproveFn, L402Payer, L402PayerOptions, PayFetchOptions, PaymentEvent, PendingPayment, WalletOrder } from './payer-types.js';
 
 /** A GatewayError that also carries the paid credential (never in its message or JSON). */
 function withCredential(error: GatewayError, credential: L402Credential): GatewayError {
@@ -127,12 +32,23 @@ function withCredential(error: GatewayError, credential: L402Credential): Gatewa
   return error;
 }
 
+/** What a single flight hands every request in it: the credential, and whether it was paid for now. */
+interface Bought {
+  credential: L402Credential;
+  /** Paid in this flight (else found in the cache, bought earlier). */
+  paid: boolean;
+  amountMsat: number;
+}
+
 /**
  * Creates the L402 payer. Before paying it refuses, each with its own code: an amount over the
  * caller's cap, an amountless, expired or wrong-network invoice, a token that commits to
  * another payment hash, a budget overrun, a challenge reached through a redirect to another
- * origin. It writes a pending record before paying, checks the preimage against the payment
- * hash, never pays twice for one scope at a time (single flight), and never loops on a 402.
+ * origin. Origins are canonical everywhere (budgets, approvals, scopes, audit). The caller's
+ * signal is checked before reserving, after approval and just before the wallet; once the
+ * wallet is called, the outcome is recorded and a credential kept even if the caller has gone.
+ * It writes a pending record before paying, records `paid` as soon as the preimage checks out,
+ * never pays twice for one endpoint at a time (single flight), and never loops on a 402.
  */
 export function createL402Payer(options: L402PayerOptions): L402Payer {
   const now = options.now ?? Date.now;
@@ -141,11 +57,23 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const expiryMarginMs = options.expiryMarginMs ?? 30_000;
   const paymentTimeoutMs = options.paymentTimeoutMs ?? 60_000;
   const cache = new CredentialCache(options.store, now);
-  const inFlight = new Map<string, Promise<L402Credential>>();
+  const inFlight = new Map<string, Promise<Bought>>();
   const reservations = new Map<string, LedgerReservation>();
-  const emit = (event: PaymentEvent): void => options.onEvent?.(event);
+  /** Pending records, also kept here so `resume` works without a store, within this process. */
+  const pendingRecords = new Map<string, StoredRecord>();
+  /** Payment hashes whose `paid` is recorded but whose credential is not kept yet (resume must not record twice). */
+  const recordedPaid = new Set<string>();
+  // A throwing onEvent must not stop the bookkeeping of a payment (keeping its credential).
+  const emit = (event: PaymentEvent): void => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // the host's callback failed; the payment's own records go on
+    }
+  };
   // Invoices are paid by the Lightning wallet, else melted from ecash.
   const lightning: Wallet = options.wallet ?? options.cashu ?? NO_WALLET;
+  const orderByOrigin = new Map<string, WalletOrder>(Object.entries(options.walletOrderByOrigin ?? {}).map(([origin, order]) => [configOrigin(origin, 'walletOrderByOrigin'), order]));
 
   const gate = budgetGate({ spend: options.spend, approve: options.approve, alwaysAskOrigins: options.alwaysAskOrigins, approvalTimeoutMs: options.approvalTimeoutMs, emit });
   const refuse = (...args: Parameters<BudgetGate['refuse']>): GatewayError => gate.refuse(...args);
@@ -166,32 +94,39 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     }
   }
 
-  const reserve = (offer: Offer, origin: string, actor: string | undefined): Promise<LedgerReservation> =>
-    gate.reserve({
-      method: 'lightning',
-      amountMsat: offer.invoice.amountMsat ?? 0,
-      feeReserveMsat: maxFeeMsat,
-      origin,
-      description: offer.invoice.description,
-      actor,
-      invoice: offer.bolt11,
+  /** Pays one offer: budget (and approval), pending record, wallet, preimage check, `paid`, then the stores. */
+  async function pay(offer: Offer, url: URL, origin: string, signal: AbortSignal | undefined, callOptions: PayFetchOptions): Promise<L402Credential> {
+    const amountMsat = offer.invoice.amountMsat ?? 0;
+    const reservation = await gate.reserve(
+      { method: 'lightning', amountMsat, feeReserveMsat: maxFeeMsat, origin, description: offer.invoice.description, actor: callOptions.actor, invoice: offer.bolt11 },
+      { signal, approvalTimeoutMs: callOptions.approvalTimeoutMs },
+    ).catch((error: unknown) => {
+      if (isGatewayError(error) && (error.code === 'TIMEOUT' || error.code === 'ABORTED')) emit({ outcome: 'refused', origin, code: error.code, amountMsat });
+      throw error;
     });
-
-  /** Pays one offer: pending record first, then the wallet, then the preimage check. */
-  async function pay(offer: Offer, url: URL, callOptions: PayFetchOptions): Promise<L402Credential> {
-    const origin = url.origin;
-    const reservation = await reserve(offer, origin, callOptions.actor);
     const { paymentHash } = offer.invoice;
     const pendingId = `pending:${paymentHash}`;
-    await options.store?.put(pendingId, {
+    const record: StoredRecord = {
       url: url.href,
       token: offer.token,
       scheme: offer.scheme,
       challenge: offer.payment === undefined ? null : JSON.stringify(offer.payment.params),
       invoice: offer.bolt11,
       paymentHash,
-      amountMsat: offer.invoice.amountMsat ?? 0,
-    });
+      amountMsat,
+    };
+    try {
+      await options.store?.put(pendingId, record);
+      // The last moment to stop: after this the wallet is called and the outcome is always kept.
+      throwIfAborted(signal, 'before the wallet was called');
+    } catch (error) {
+      await reservation.release();
+      await options.store?.delete(pendingId).catch(() => undefined);
+      emit({ outcome: 'refused', origin, code: isGatewayError(error) ? error.code : 'TOOL_FAILED', amountMsat, paymentHash });
+      if (isGatewayError(error)) throw error;
+      throw new GatewayError('TOOL_FAILED', 'The pending record could not be written before paying; nothing was paid.', { cause: error, data: { origin, paymentHash } });
+    }
+    pendingRecords.set(pendingId, record);
     reservations.set(paymentHash, reservation);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new GatewayError('TIMEOUT', 'The wallet did not answer in time.')), paymentTimeoutMs);
@@ -204,12 +139,13 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
         // The wallet knows nothing was paid: give the budget back and forget the pending record.
         await reservation.release();
         reservations.delete(paymentHash);
+        pendingRecords.delete(pendingId);
         await options.store?.delete(pendingId);
-        emit({ outcome: 'failed', origin, code: 'PAYMENT_FAILED', amountMsat: offer.invoice.amountMsat, paymentHash });
+        emit({ outcome: 'failed', origin, code: 'PAYMENT_FAILED', amountMsat, paymentHash });
         throw new GatewayError('PAYMENT_FAILED', 'The wallet could not pay the invoice; nothing was spent.', { cause: error, data: { origin, paymentHash } });
       }
-      emit({ outcome: 'unknown', origin, code: 'PAYMENT_OUTCOME_UNKNOWN', amountMsat: offer.invoice.amountMsat, paymentHash });
-      const pending: PendingPayment = { id: pendingId, url: url.href, paymentHash, amountMsat: offer.invoice.amountMsat ?? 0 };
+      emit({ outcome: 'unknown', origin, code: 'PAYMENT_OUTCOME_UNKNOWN', amountMsat, paymentHash });
+      const pending: PendingPayment = { id: pendingId, url: url.href, paymentHash, amountMsat };
       throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The wallet did not confirm the payment; the budget stays reserved. Call pay.resume(pending) once the outcome is known.', {
         cause: error,
         data: { origin, pending },
@@ -217,20 +153,41 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     } finally {
       clearTimeout(timer);
     }
-    await reservation.settle(feesPaidMsat);
-    reservations.delete(paymentHash);
-    const credential = await credentialFrom({ ...offer, challengeParams: offer.payment?.params }, preimage, origin);
-    await cache.save(url, credential);
-    await options.store?.delete(pendingId);
-    emit({ outcome: 'paid', origin, amountMsat: offer.invoice.amountMsat, feeMsat: feesPaidMsat, paymentHash });
+    const credential = credentialFrom({ ...offer, challengeParams: offer.payment?.params }, preimage, origin);
+    // Audit first: the money moved and the proof checks out; nothing after this may lose the record.
+    emit({ outcome: 'paid', origin, amountMsat, feeMsat: feesPaidMsat, paymentHash });
+    recordedPaid.add(paymentHash);
+    await keep(url, origin, credential, { pendingId, paymentHash, amountMsat, feeMsat: feesPaidMsat });
     return credential;
   }
 
-  async function credentialFrom(
+  /** After a payment: settle the budget, keep the credential, drop the pending record; a failure here keeps the pending id. */
+  async function keep(url: URL, origin: string, credential: L402Credential, paid: { pendingId: string; paymentHash: string; amountMsat: number; feeMsat: number }): Promise<void> {
+    const { pendingId, paymentHash, amountMsat } = paid;
+    try {
+      await reservations.get(paymentHash)?.settle(paid.feeMsat);
+      reservations.delete(paymentHash);
+      await cache.save(url, credential);
+      await options.store?.delete(pendingId);
+      pendingRecords.delete(pendingId);
+      recordedPaid.delete(paymentHash);
+    } catch (error) {
+      const pending: PendingPayment = { id: pendingId, url: url.href, paymentHash, amountMsat };
+      throw withCredential(
+        new GatewayError('TOOL_FAILED', `Paid ${formatSats(amountMsat)} to ${origin}, but keeping the credential failed; the payment is recorded. pay.resume(pending) presents it without paying again; the credential is on the error's "credential" property.`, {
+          cause: error,
+          data: { origin, paymentHash, amountMsat, pending },
+        }),
+        credential,
+      );
+    }
+  }
+
+  function credentialFrom(
     offer: Pick<Offer, 'scheme' | 'token'> & { invoice: Pick<Invoice, 'paymentHash'>; challengeParams?: Readonly<Record<string, string>> | undefined },
     preimage: string,
     origin: string,
-  ): Promise<L402Credential> {
+  ): L402Credential {
     let normal: string;
     try {
       normal = normalisePreimage(preimage);
@@ -244,29 +201,47 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       });
     }
     const header = offer.scheme === 'Payment' && offer.challengeParams !== undefined ? paymentAuthorization(offer.challengeParams, normal) : undefined;
-    return Promise.resolve({
+    return {
       scheme: offer.scheme,
       token: offer.token,
       header,
       preimage: normal,
       paymentHash: offer.invoice.paymentHash,
       expiresAtMs: offer.scheme === 'Payment' ? undefined : readMacaroon(offer.token)?.expiresAtMs,
-    });
+    };
   }
 
-  /** Sends the request with the credential, once, never retried; a 402 again is PAID_BUT_REJECTED. */
-  async function present(url: URL, init: GuardedRequestInit, credential: L402Credential): Promise<Response> {
+  /**
+   * Sends the request with the credential, once, never retried. A 402 again: a credential paid
+   * for now is PAID_BUT_REJECTED; one found in the cache is evicted and `undefined` returned (pay).
+   * For the request that paid (`payer`), a failure (4xx/5xx) is an UPSTREAM_ERROR saying what was paid.
+   */
+  async function present(url: URL, origin: string, init: GuardedRequestInit, bought: Bought, payer: boolean): Promise<Response | undefined> {
+    const { credential } = bought;
     const response = await options.fetch(url, { ...init, headers: withAuthorization(init, credential), retries: 0 });
-    if (response.status !== 402) return response;
-    await drain(response);
-    await cache.evictCredential(url, credential);
-    emit({ outcome: 'rejected-after-payment', origin: url.origin, code: 'PAID_BUT_REJECTED', paymentHash: credential.paymentHash });
-    throw withCredential(
-      new GatewayError('PAID_BUT_REJECTED', `${url.origin} answered 402 again to a paid credential; not paying again. The credential is on the error's "credential" property.`, {
-        data: { origin: url.origin, paymentHash: credential.paymentHash },
-      }),
-      credential,
-    );
+    if (response.status === 402) {
+      await drain(response);
+      await cache.evictCredential(url, credential);
+      if (!bought.paid) return undefined;
+      emit({ outcome: 'rejected-after-payment', origin, code: 'PAID_BUT_REJECTED', paymentHash: credential.paymentHash });
+      throw withCredential(
+        new GatewayError('PAID_BUT_REJECTED', `${origin} answered 402 again to a paid credential (${formatSats(bought.amountMsat)} paid); not paying again. The credential is on the error's "credential" property.`, {
+          data: { origin, paymentHash: credential.paymentHash, paidMsat: bought.amountMsat },
+        }),
+        credential,
+      );
+    }
+    if (payer && bought.paid && response.status >= 400) {
+      const error = withCredential(
+        new GatewayError('UPSTREAM_ERROR', `Paid ${formatSats(bought.amountMsat)} to ${origin}, then it answered ${response.status}. The credential is kept (and on the error's "credential" property): a retry does not pay again.`, {
+          data: { origin, status: response.status, paymentHash: credential.paymentHash, paidMsat: bought.amountMsat },
+        }),
+        credential,
+      );
+      Object.defineProperty(error, 'response', { value: response, enumerable: false });
+      throw error;
+    }
+    return response;
   }
 
   const cashuPayer = options.cashu === undefined ? undefined : createCashuPayer({ fetch: options.fetch, wallet: options.cashu, gate, maxFeeSats: maxFeeMsat / MSAT_PER_SAT, emit });
@@ -282,7 +257,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     const header = response.headers.get('x-cashu');
     if (header === null || cashuPayer === undefined) return undefined;
     const alone = response.headers.get('www-authenticate') === null;
-    const order = options.wallet === undefined ? 'cashu-first' : (options.walletOrderByOrigin?.[origin] ?? options.walletOrder ?? 'lightning-first');
+    const order = options.wallet === undefined ? 'cashu-first' : (orderByOrigin.get(origin) ?? options.walletOrder ?? 'lightning-first');
     if (!alone && order !== 'cashu-first') return undefined;
     // Loaded on first use: hosts without ecash never load the Cashu library.
     const { readCashuOffer } = await import('./cashu-request.js');
@@ -297,74 +272,116 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     return alone || (await cashuPayer.mintFor(offer)) !== undefined ? offer : undefined;
   }
 
+  async function fetchPaying(url: URL, origin: string, init: GuardedRequestInit, callOptions: PayFetchOptions): Promise<Response> {
+    throwIfAborted(init.signal, 'before the request');
+    const cached = await cache.find(url, { origin });
+    if (cached !== undefined) {
+      const response = await options.fetch(url, { ...init, headers: withAuthorization(init, cached.credential) });
+      if (response.status !== 402) {
+        emit({ outcome: 'reused', origin, paymentHash: cached.credential.paymentHash });
+        return response;
+      }
+      // Not accepted here (expired, or bought for another endpoint): forget it here only, then pay.
+      await drain(response);
+      await cache.evictCredential(url, cached.credential);
+      return payAndPresent(url, origin, init, callOptions, response);
+    }
+    const response = await options.fetch(url, init);
+    if (response.status !== 402) return response;
+    return payAndPresent(url, origin, init, callOptions, response);
+  }
+
   return {
     cashu: options.cashu,
     async fetch(input, init = {}, callOptions = {}) {
       const url = new URL(String(input));
-      const cached = await cache.find(url);
-      if (cached !== undefined) {
-        const response = await options.fetch(url, { ...init, headers: withAuthorization(init, cached.credential) });
-        if (response.status !== 402) {
-          emit({ outcome: 'reused', origin: url.origin, paymentHash: cached.credential.paymentHash });
-          return response;
-        }
-        // This credential is no longer accepted here: forget it (and only it), then pay the new challenge.
-        await drain(response);
-        await cache.evictCredential(url, cached.credential);
-        return payAndPresent(url, init, callOptions, response);
+      try {
+        return await fetchPaying(url, canonicalOrigin(url), init, callOptions);
+      } catch (error) {
+        throw explainAbort(error, init.signal);
       }
-      const response = await options.fetch(url, init);
-      if (response.status !== 402) return response;
-      return payAndPresent(url, init, callOptions, response);
     },
 
     async resume(pendingOrId, preimage, init = {}) {
       const id = typeof pendingOrId === 'string' ? pendingOrId : pendingOrId.id;
-      const record = await options.store?.get(id);
-      if (record === undefined) throw new GatewayError('VALIDATION_FAILED', 'No pending payment with that id (pending records need a credential store).');
+      const record = pendingRecords.get(id) ?? (await options.store?.get(id));
+      if (record === undefined) throw new GatewayError('VALIDATION_FAILED', 'No pending payment with that id (in this process, or in the credential store).');
       const url = new URL(String(record.url));
+      const origin = canonicalOrigin(url);
       const paymentHash = String(record.paymentHash);
       let proof = preimage;
       if (proof === undefined && lightning.lookupPayment !== undefined) {
         proof = (await lightning.lookupPayment(paymentHash, { signal: AbortSignal.timeout(paymentTimeoutMs) }))?.preimage;
       }
       if (proof === undefined) {
-        throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The outcome of the payment is still unknown; the budget stays reserved.', { data: { origin: url.origin, pending: { id, paymentHash } } });
+        throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The outcome of the payment is still unknown; the budget stays reserved.', { data: { origin, pending: { id, paymentHash } } });
       }
       const scheme = record.scheme === 'LSAT' || record.scheme === 'Payment' ? record.scheme : 'L402';
       const challengeParams = typeof record.challenge === 'string' ? (JSON.parse(record.challenge) as Record<string, string>) : undefined;
-      const credential = await credentialFrom({ scheme, token: String(record.token), invoice: { paymentHash }, challengeParams }, proof, url.origin);
-      await reservations.get(paymentHash)?.settle(maxFeeMsat);
-      reservations.delete(paymentHash);
-      await cache.save(url, credential);
-      await options.store?.delete(id);
-      return present(url, init, credential);
+      const credential = credentialFrom({ scheme, token: String(record.token), invoice: { paymentHash }, challengeParams }, proof, origin);
+      const amountMsat = typeof record.amountMsat === 'number' ? record.amountMsat : 0;
+      // The outcome is known now: paid (the routing fee is not known, the whole reserve counts).
+      if (!recordedPaid.has(paymentHash)) emit({ outcome: 'paid', origin, amountMsat, feeMsat: maxFeeMsat, paymentHash });
+      await keep(url, origin, credential, { pendingId: id, paymentHash, amountMsat, feeMsat: maxFeeMsat });
+      try {
+        const response = await present(url, origin, init, { credential, paid: true, amountMsat }, true);
+        return response ?? Promise.reject(new Error('unreachable: a paid credential never asks to pay again'));
+      } catch (error) {
+        throw explainAbort(error, init.signal);
+      }
     },
   };
 
-  async function payAndPresent(url: URL, init: GuardedRequestInit, callOptions: PayFetchOptions, response: Response): Promise<Response> {
+  /**
+   * Pays the 402's offer (or shares a payment under way for the same endpoint) and presents the
+   * credential. A credential found rather than paid for that gets a 402 is evicted, and then
+   * this request pays, once.
+   */
+  async function payAndPresent(url: URL, origin: string, init: GuardedRequestInit, callOptions: PayFetchOptions, response: Response): Promise<Response> {
     await drain(response);
     // A 402 that appears only after a redirect to another origin is not this origin's to ask.
-    if (new URL(response.url || url.href).origin !== url.origin) {
-      throw refuse('INVALID_CHALLENGE', `A redirect to ${new URL(response.url).origin} answered 402; not paying another origin than the one asked.`, url.origin);
+    if (response.url !== '' && canonicalOrigin(response.url) !== origin) {
+      throw refuse('INVALID_CHALLENGE', `A redirect to ${canonicalOrigin(response.url)} answered 402; not paying another origin than the one asked.`, origin);
     }
-    const ecash = await ecashOffer(response, url.origin);
-    if (ecash !== undefined && cashuPayer !== undefined) return cashuPayer.pay(url, init, ecash, callOptions);
-    const offer = acceptableOffer(response, url.origin, callOptions);
-    const { scope } = scopeOf(url);
-    // Single flight: concurrent requests to one unpaid scope share one payment.
-    let paying = inFlight.get(scope);
-    if (paying === undefined) {
-      // A request that got its 402 before another one's payment finished finds that credential
-      // here. With a shared store, the scope is locked across processes too, and the store is
-      // asked afresh once the lock is held: another process may have paid meanwhile.
-      const once = async (): Promise<L402Credential> => (await cache.find(url, options.store?.withLock !== undefined))?.credential ?? pay(offer, url, callOptions);
-      const store = options.store;
-      paying = (store?.withLock === undefined ? once() : store.withLock(`l402:${scope}`, once)).finally(() => inFlight.delete(scope));
-      inFlight.set(scope, paying);
+    const ecash = await ecashOffer(response, origin);
+    if (ecash !== undefined && cashuPayer !== undefined) return cashuPayer.pay(url, origin, init, ecash, callOptions);
+    const offer = acceptableOffer(response, origin, callOptions);
+    const signal = init.signal ?? undefined;
+    const { endpoint } = scopeOf(url);
+    for (let round = 0; ; round++) {
+      const mayReuse = round === 0;
+      // Single flight per endpoint: concurrent requests to one unpaid endpoint share one payment.
+      let flight = inFlight.get(endpoint);
+      const joined = flight !== undefined;
+      if (flight === undefined) {
+        // Inside the flight only a credential bought for this very endpoint is taken (another
+        // request's payment may have finished meanwhile); with a shared store the endpoint is
+        // locked across processes, and the store asked afresh once the lock is held.
+        const store = options.store;
+        const once = async (): Promise<Bought> => {
+          const found = mayReuse ? await cache.find(url, { exactOnly: true, fresh: store?.withLock !== undefined }) : undefined;
+          if (found !== undefined) return { credential: found.credential, paid: false, amountMsat: 0 };
+          return { credential: await pay(offer, url, origin, signal, callOptions), paid: true, amountMsat: offer.invoice.amountMsat ?? 0 };
+        };
+        flight = (store?.withLock === undefined ? once() : store.withLock(`l402:${endpoint}`, once)).finally(() => inFlight.delete(endpoint));
+        flight.catch(() => undefined);
+        inFlight.set(endpoint, flight);
+      }
+      let bought: Bought;
+      try {
+        bought = await raceAbort(flight, signal, 'while the payment was under way (its outcome is recorded and a paid credential kept)');
+      } catch (error) {
+        // Another request's abort stopped the shared payment before the wallet: pay for this one.
+        const othersAbort = joined && isGatewayError(error) && (error.code === 'ABORTED' || error.code === 'TIMEOUT') && signal?.aborted !== true;
+        if (othersAbort && round === 0) continue;
+        throw error;
+      }
+      throwIfAborted(signal, 'after the payment, before the paid request (the credential is kept)');
+      // Only the request that started the flight reports a payment made.
+      const presented = await present(url, origin, init, bought, !joined);
+      if (presented !== undefined) return presented;
+      if (round > 0) throw new GatewayError('PAID_BUT_REJECTED', `${origin} refused every credential offered; not paying again.`, { data: { origin } });
     }
-    const credential = await paying;
-    return present(url, init, credential);
   }
 }
 

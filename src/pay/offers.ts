@@ -3,6 +3,7 @@ import { checkToken } from '../store/validate.js';
 import { decodeInvoice, type Invoice, type Network } from './bolt11.js';
 import { parseChallenges } from './challenges.js';
 import { readMacaroon } from './macaroon.js';
+import { formatSats } from './server-text.js';
 import { checkPaymentChallenge, readPaymentChallenge, type PaymentChallenge } from './payment-scheme.js';
 
 /** What a 402 offers to sell, read from its challenge. */
@@ -14,6 +15,24 @@ export interface Offer {
   bolt11: string;
   /** The Payment scheme's challenge, echoed in its credential. */
   payment?: PaymentChallenge | undefined;
+}
+
+/** The one message of `AMOUNT_EXCEEDS_CAP`, for an invoice or an ecash request alike. */
+export function overCapMessage(origin: string, amountMsat: number, capMsat: number): string {
+  return `${origin} asks ${formatSats(amountMsat)}, over this call's cap of ${formatSats(capMsat)}; not paying.`;
+}
+
+/**
+ * An invoice as it is checked and as the wallet gets it: lower case, without a `lightning:`
+ * prefix. BOLT11 is bech32: one case throughout (upper case is usual in QR codes); a
+ * mixed-case invoice is refused (`INVALID_INVOICE`), as bech32 requires.
+ */
+export function normaliseInvoice(bolt11: string, origin: string): string {
+  const trimmed = bolt11.trim().replace(/^lightning:/i, '');
+  if (trimmed !== trimmed.toLowerCase() && trimmed !== trimmed.toUpperCase()) {
+    throw refuse('INVALID_INVOICE', 'The invoice mixes upper and lower case, which bech32 does not allow; not paying.', origin);
+  }
+  return trimmed.toLowerCase();
 }
 
 /** Which challenge to answer when a server offers several: the first kind present is paid, and only it. */
@@ -39,10 +58,10 @@ export function readOffer(header: string | null, origin: string): Offer {
     if (challenge.scheme === 'payment') {
       payment = readPaymentChallenge(challenge);
       if (payment === undefined) continue; // another method or intent: not ours to pay
-      bolt11 = payment.bolt11;
+      bolt11 = normaliseInvoice(payment.bolt11, origin);
     } else {
       token = challenge.params.token ?? challenge.params.macaroon ?? '';
-      bolt11 = challenge.params.invoice;
+      bolt11 = challenge.params.invoice === undefined ? undefined : normaliseInvoice(challenge.params.invoice, origin);
       if (token === '' || bolt11 === undefined) continue;
       try {
         checkToken(token);
@@ -69,7 +88,7 @@ export function checkOffer(offer: Offer, context: { origin: string; network: Net
   }
   if (invoice.amountMsat === undefined) throw refuse('AMOUNTLESS_INVOICE', 'The invoice has no amount; an agent never chooses what to pay.', origin);
   if (context.capMsat !== undefined && invoice.amountMsat > context.capMsat) {
-    throw refuse('AMOUNT_EXCEEDS_CAP', `The invoice asks ${invoice.amountMsat} msat, over the cap of ${context.capMsat} msat.`, origin, {
+    throw refuse('AMOUNT_EXCEEDS_CAP', overCapMessage(origin, invoice.amountMsat, context.capMsat), origin, {
       amountMsat: invoice.amountMsat,
       capMsat: context.capMsat,
     });

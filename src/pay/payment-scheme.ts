@@ -2,6 +2,7 @@ import { GatewayError } from '../errors.js';
 import { canonicalJson } from '../audit/canonical-json.js';
 import type { Challenge } from './challenges.js';
 import type { Invoice, Network } from './bolt11.js';
+import { formatSats } from './server-text.js';
 
 /** A `Payment` challenge (draft-httpauth-payment) for the `lightning` method and `charge` intent. */
 export interface PaymentChallenge {
@@ -71,7 +72,7 @@ export function readPaymentChallenge(challenge: Challenge): PaymentChallenge | u
  */
 export function checkPaymentChallenge(challenge: PaymentChallenge, invoice: Invoice, origin: string): void {
   if (invoice.amountMsat !== challenge.declaredAmountMsat) {
-    throw new GatewayError('AMOUNT_MISMATCH', `The challenge declares ${challenge.declaredAmountMsat} msat but its invoice asks ${invoice.amountMsat ?? 'no amount'}; not paying.`, {
+    throw new GatewayError('AMOUNT_MISMATCH', `The challenge declares ${formatSats(challenge.declaredAmountMsat)} but its invoice asks ${invoice.amountMsat === undefined ? 'no amount' : formatSats(invoice.amountMsat)}; not paying.`, {
       data: { origin, declaredMsat: challenge.declaredAmountMsat, invoiceMsat: invoice.amountMsat ?? null },
     });
   }

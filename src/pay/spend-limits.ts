@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.js';
+import { formatSats } from './server-text.js';
 import { MSAT_PER_SAT, type SpendRefusal, type SpendRequest, type SpendTrackerOptions } from './spend-tracker.js';
 
 /**
@@ -67,7 +68,7 @@ export function refuseUnapproved(request: SpendRequest, limits: SpendLimitsMsat)
     throw new GatewayError('VALIDATION_FAILED', 'amountMsat must be a positive whole number and feeReserveMsat a whole number, 0 or more.');
   }
   if (amountMsat > limits.autoPay && request.approved !== true) {
-    return { code: 'APPROVAL_REQUIRED', reason: `${amountMsat} msat is over maxAutoPaySats (${limits.autoPay} msat) and needs approval`, limit: 'maxAutoPaySats' };
+    return { code: 'APPROVAL_REQUIRED', reason: `${formatSats(amountMsat)} is over maxAutoPaySats (${formatSats(limits.autoPay)}) and needs approval`, limit: 'maxAutoPaySats' };
   }
   return undefined;
 }
@@ -79,16 +80,16 @@ function refuse(limit: string, reason: string): SpendRefusal {
 /** The first rolling budget that `totalMsat` (amount and fee reserve) would pass, if any. */
 export function exceededBudget(request: SpendRequest, totalMsat: number, spent: SpentMsat, limits: SpendLimitsMsat): SpendRefusal | undefined {
   if (spent.minute + totalMsat > limits.minute) {
-    return refuse('maxSpendPerMinuteSats', `${totalMsat} msat (fee reserve included) would pass the budget of ${limits.minute} msat per minute`);
+    return refuse('maxSpendPerMinuteSats', `${formatSats(totalMsat)} (fee reserve included) would pass the budget of ${formatSats(limits.minute)} per minute`);
   }
   if (limits.origin !== undefined && request.origin !== undefined && spent.origin + totalMsat > limits.origin) {
-    return refuse('maxSpendPerOriginPerMinuteSats', `${totalMsat} msat would pass the budget of ${limits.origin} msat per minute for this origin`);
+    return refuse('maxSpendPerOriginPerMinuteSats', `${formatSats(totalMsat)} (fee reserve included) would pass the budget of ${formatSats(limits.origin)} per minute for this origin`);
   }
   if (limits.actor !== undefined && request.actor !== undefined && spent.actor + totalMsat > limits.actor) {
-    return refuse('maxSpendPerActorPerMinuteSats', `${totalMsat} msat would pass the budget of ${limits.actor} msat per minute for this actor`);
+    return refuse('maxSpendPerActorPerMinuteSats', `${formatSats(totalMsat)} (fee reserve included) would pass the budget of ${formatSats(limits.actor)} per minute for this actor`);
   }
   if (limits.day !== undefined && spent.day + totalMsat > limits.day) {
-    return refuse('maxSpendPerDaySats', `${totalMsat} msat would pass the budget of ${limits.day} msat per day`);
+    return refuse('maxSpendPerDaySats', `${formatSats(totalMsat)} (fee reserve included) would pass the budget of ${formatSats(limits.day)} per day`);
   }
   return undefined;
 }

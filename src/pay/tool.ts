@@ -1,14 +1,23 @@
 import { z } from 'zod';
+import { isGatewayError } from '../errors.js';
 import { agentHeaders, agentRequestFields, describeResponse, type HttpFetchResult } from '../net/tool.js';
 import { defineTool, type ToolDefinition } from '../tools.js';
 import type { L402Payer } from './l402-payer.js';
+import { formatSats } from './server-text.js';
+
+/** What `pay.fetch` returns: the response, and when this call paid but the paid request failed, what was paid. */
+export interface PayFetchResult extends HttpFetchResult {
+  /** Set when this call paid and the server then did not succeed: the credential is kept, a retry does not pay again. */
+  payment?: { paidSats: number; paymentHash?: string | undefined; note: string } | undefined;
+}
 
 /**
  * The `pay.fetch` tool: `http.fetch` that pays an HTTP 402 (L402, Payment, LSAT, or NUT-24
  * ecash) within the budgets.
- * The agent may lower the cap of one call (`maxAmountSats`), never raise a limit.
+ * The agent may lower the cap of one call (`maxAmountSats`), never raise a limit. A person's
+ * approval is waited for no longer than the call's own timeout.
  */
-export function payFetchTool(payer: L402Payer, methods: readonly [string, ...string[]]): ToolDefinition<z.ZodType, HttpFetchResult> {
+export function payFetchTool(payer: L402Payer, methods: readonly [string, ...string[]]): ToolDefinition<z.ZodType, PayFetchResult> {
   return defineTool({
     name: 'pay.fetch',
     description: 'Fetches a paid API: pays its HTTP 402 (a Lightning invoice or a Cashu ecash request) within the spending limits, then returns status, headers and body.',
@@ -16,15 +25,31 @@ export function payFetchTool(payer: L402Payer, methods: readonly [string, ...str
       ...agentRequestFields(methods),
       maxAmountSats: z.number().int().positive().max(2_100_000_000_000_000).optional().describe('Refuse to pay more than this for this call'),
     }),
-    async execute(args, ctx) {
+    async execute(args, ctx): Promise<PayFetchResult> {
       const headers = agentHeaders(args.headers, 'pay.fetch');
-      const response = await payer.fetch(
-        args.url,
-        { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes: ctx.limits.maxBytes },
-        { maxAmountSats: args.maxAmountSats, actor: ctx.actor },
-      );
+      let response: Response;
+      let payment: PayFetchResult['payment'];
+      try {
+        response = await payer.fetch(
+          args.url,
+          { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes: ctx.limits.maxBytes },
+          { maxAmountSats: args.maxAmountSats, actor: ctx.actor, approvalTimeoutMs: ctx.limits.timeoutMs > 0 ? ctx.limits.timeoutMs : undefined },
+        );
+      } catch (error) {
+        // Paid, then the server failed: the agent gets the answer and is told what was paid.
+        const paid = isGatewayError(error) && error.code === 'UPSTREAM_ERROR' ? (error as { response?: Response }).response : undefined;
+        const data = (isGatewayError(error) ? error.data : undefined) as { paidMsat?: number; paymentHash?: string } | undefined;
+        if (paid === undefined || data?.paidMsat === undefined) throw error;
+        response = paid;
+        payment = {
+          paidSats: data.paidMsat / 1000,
+          ...(data.paymentHash === undefined ? {} : { paymentHash: data.paymentHash }),
+          note: `This call paid ${formatSats(data.paidMsat)}, then the server answered ${paid.status}. The credential is kept: calling again does not pay again.`,
+        };
+      }
       const bytes = Buffer.from(await response.arrayBuffer());
-      return describeResponse(response.status, response.url, response.headers, bytes);
+      const result: PayFetchResult = describeResponse(response.status, response.url, response.headers, bytes);
+      return payment === undefined ? result : { ...result, payment };
     },
     measure: (result) => result.bytes,
   });

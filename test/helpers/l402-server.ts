@@ -27,6 +27,14 @@ export interface L402Knobs {
   caveats?: string[];
   /** Redirect every unpaid request to api.test here (other hosts get the challenge). */
   redirectTo?: string;
+  /** Answer this status (instead of 200) to a valid credential. */
+  paidStatus?: number | undefined;
+  /** Unquoted parameters (`macaroon=AgE…/+…=`) and an UPPER CASE invoice, as sloppy servers send. */
+  sloppy?: boolean;
+  /** Each macaroon opens only the path it was sold for (a different one per endpoint). */
+  perPath?: boolean;
+  /** The invoice's description (and the Payment challenge's), as the payee chooses it. */
+  description?: string;
   /** Also offer NUT-24 ecash (an `X-Cashu` request next to the challenge) and take its tokens. */
   cashu?: CashuSeller;
 }
@@ -37,6 +45,7 @@ export interface L402Knobs {
  */
 export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs = {}): Promise<TestServer & { challenges: number; knobs: L402Knobs }> {
   const tokens = new Map<string, string>(); // token → payment hash it was sold for
+  const soldFor = new Map<string, string>(); // token → path it was sold for
   const issued = new Map<string, { params: Record<string, string>; paymentHash: string }>(); // Payment challenges by id
   const state = { challenges: 0 };
   /** A Payment credential: the exact echo of an issued challenge and its preimage, consumed on first use. */
@@ -62,8 +71,11 @@ export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs
     const auth = req.headers.authorization ?? '';
     const match = /^(L402|LSAT) ([A-Za-z0-9+/=_-]+):([0-9a-f]{64})$/.exec(auth);
     const sold = match === null ? undefined : tokens.get(match[2] ?? '');
-    const valid = (match !== null && sold !== undefined && bytesToHex(sha256(hexToBytes(match[3] ?? ''))) === sold) || paymentValid(auth);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const rightPath = knobs.perPath !== true || soldFor.get(match?.[2] ?? '') === path;
+    const valid = (match !== null && sold !== undefined && rightPath && bytesToHex(sha256(hexToBytes(match[3] ?? ''))) === sold) || paymentValid(auth);
     if (valid && knobs.rejectPaid !== true) {
+      if (knobs.paidStatus !== undefined) return void res.writeHead(knobs.paidStatus).end('unavailable');
       res.end(`paid:${req.method} ${req.url}`);
       return;
     }
@@ -74,21 +86,23 @@ export async function startL402Server(lightning: FakeLightning, knobs: L402Knobs
     state.challenges += 1;
     const invoice = lightning.createInvoice({
       amountMsat: knobs.amountless === true ? undefined : (knobs.amountMsat ?? 10_000),
+      ...(knobs.description === undefined ? {} : { description: knobs.description }),
       ...(knobs.network === undefined ? {} : { network: knobs.network }),
       ...(knobs.expired === true ? { timestamp: Math.floor(Date.now() / 1000) - 3600, expirySeconds: 60 } : {}),
     });
     const committed = knobs.mismatch === true ? randomBytes(32) : hexToBytes(invoice.paymentHash);
     const token = mintMacaroon({ paymentHash: committed, caveats: knobs.caveats ?? [] });
     tokens.set(token, invoice.paymentHash);
+    soldFor.set(token, path);
     const param = knobs.tokenParam ?? 'macaroon';
-    const l402 = `L402 ${param}="${token}", invoice="${invoice.bolt11}"`;
+    const l402 = knobs.sloppy === true ? `L402 ${param.toUpperCase()}=${token} , invoice=${invoice.bolt11.toUpperCase()}` : `L402 ${param}="${token}", invoice="${invoice.bolt11}"`;
     const lsat = `LSAT macaroon="${token}", invoice="${invoice.bolt11}"`;
     const id = randomBytes(12).toString('base64url');
     const request = Buffer.from(
       JSON.stringify({
         amount: String(knobs.declaredSats ?? Math.floor((knobs.amountMsat ?? 10_000) / 1000)),
         currency: 'sat',
-        description: 'api access',
+        description: knobs.description ?? 'api access',
         methodDetails: { invoice: invoice.bolt11, paymentHash: invoice.paymentHash, network: 'mainnet' },
       }),
     ).toString('base64url');

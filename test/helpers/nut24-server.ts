@@ -22,6 +22,8 @@ export interface Nut24Knobs {
   dropAfterRedeem?: boolean | undefined;
   /** Redirect every unpaid request to api.test here. */
   redirectTo?: string | undefined;
+  /** The payment request's description. @default 'premium endpoint' */
+  description?: string | undefined;
   /** A path served without payment (a baseline for benchmarks). */
   freePath?: string | undefined;
 }
@@ -44,7 +46,7 @@ export function cashuSeller(knobs: Nut24Knobs, request: RequestFn) {
     state,
     header(): string {
       const nut10 = knobs.locked === true ? { kind: 'P2PK', data: '02' + '22'.repeat(32), tags: [] } : undefined;
-      const paymentRequest = new PaymentRequest(undefined, undefined, knobs.amountSat ?? 10, knobs.unit ?? 'sat', knobs.mints, 'premium endpoint', true, nut10);
+      const paymentRequest = new PaymentRequest(undefined, undefined, knobs.amountSat ?? 10, knobs.unit ?? 'sat', knobs.mints, knobs.description ?? 'premium endpoint', true, nut10);
       return knobs.encoding === 'creqB' ? paymentRequest.toEncodedCreqB() : paymentRequest.toEncodedRequest();
     },
     /** Redeems a token (swap at its mint); true when it brought at least the amount asked. */

@@ -38,7 +38,11 @@ describe('L402 payer', () => {
 
   it('refuses over the caller cap, over maxAutoPaySats without approval, and over the budget', async () => {
     await using rig = await payRig({ knobs: { amountMsat: 50_000 }, spend: { maxAutoPaySats: 40, maxSpendPerMinuteSats: 1000 } });
-    await expect(rig.payer.fetch(rig.url(), {}, { maxAmountSats: 20 })).rejects.toMatchObject({ code: 'AMOUNT_EXCEEDS_CAP', data: { amountMsat: 50_000 } });
+    await expect(rig.payer.fetch(rig.url(), {}, { maxAmountSats: 20 })).rejects.toMatchObject({
+      code: 'AMOUNT_EXCEEDS_CAP',
+      data: { amountMsat: 50_000, capMsat: 20_000 },
+      message: expect.stringMatching(/asks 50 sats, over this call's cap of 20 sats/) as string,
+    });
     await expect(rig.payer.fetch(rig.url())).rejects.toMatchObject({ code: 'APPROVAL_REQUIRED', data: { amountMsat: 50_000, description: 'api access' } });
     expect(rig.wallet.calls).toBe(0);
   });

@@ -104,8 +104,14 @@ describe('NUT-24: paying an X-Cashu 402 with ecash', () => {
 
   it('applies the caller\'s cap, the budget and approval like any payment', async () => {
     await using rig = await nut24Rig({ seller: { amountSat: 40 }, spend: { maxAutoPaySats: 30, maxSpendPerMinuteSats: 60 } });
-    expect((await failure(rig.payer.fetch(rig.url(), {}, { maxAmountSats: 39 }))).code).toBe('AMOUNT_EXCEEDS_CAP');
-    expect((await failure(rig.payer.fetch(rig.url()))).code).toBe('APPROVAL_REQUIRED');
+    // One code, data and wording for a cap, whichever wallet would pay (as for an invoice: test/pay/l402.test.ts).
+    const capped = (await rig.payer.fetch(rig.url(), {}, { maxAmountSats: 39 }).catch((e: unknown) => e)) as Error & { code: string; data: unknown };
+    expect(capped).toMatchObject({ code: 'AMOUNT_EXCEEDS_CAP', data: { amountMsat: 40_000, capMsat: 39_000 } });
+    expect(capped.message).toMatch(/asks 40 sats, over this call's cap of 39 sats/);
+    const refused = (await rig.payer.fetch(rig.url()).catch((e: unknown) => e)) as Error & { code: string };
+    expect(refused.code).toBe('APPROVAL_REQUIRED');
+    expect(refused.message).toContain('40 sats is over maxAutoPaySats (30 sats)');
+    expect(refused.message).not.toContain('msat');
     const asked: ApprovalRequest[] = [];
     const payer = createL402Payer({ fetch: rig.fetch, spend: rig.spend, cashu: rig.wallet, approve: (request) => Promise.resolve((asked.push(request), true)) });
     expect((await payer.fetch(rig.url())).status).toBe(200);
@@ -175,15 +181,15 @@ describe('NUT-24: when the seller does not take the ecash', () => {
     expect(rig.events).toEqual([]);
   });
 
-  it('an error answer after redeeming: the response is returned and the payment booked, once', async () => {
+  it('an error answer after redeeming: the error says what was paid, and the payment is booked, once', async () => {
     await using rig = await nut24Rig({ seller: { errorStatus: 500, redeemBeforeError: true } });
-    expect((await rig.payer.fetch(rig.url())).status).toBe(500);
+    expect(await failure(rig.payer.fetch(rig.url()))).toMatchObject({ code: 'UPSTREAM_ERROR', data: { status: 500, paidMsat: 10_000, method: 'cashu' } });
     expect(await rig.wallet.balance()).toMatchObject({ availableSat: 90, pendingSat: 0 });
     expect(rig.spend.spentLastMinuteMsat()).toBe(10_000);
     expect(rig.events).toEqual([expect.objectContaining({ outcome: 'paid', amountMsat: 10_000, method: 'cashu' })]);
   });
 
-  it('never forwards the X-Cashu token to another origin after a redirect', async () => {
+  it('never follows the paid request across origins: a redirect ends the call with the token reclaimed, nothing spent', async () => {
     await using rig = await cashuRig();
     await rig.fund(50);
     const seller = cashuSeller({ mints: [rig.mintUrl], amountSat: 10 }, guardedMintRequest(rig.net.fetch, 2000));
@@ -193,16 +199,45 @@ describe('NUT-24: when the seller does not take the ecash', () => {
       seen.push({ host: req.headers.host, token: req.headers['x-cashu'] as string | undefined });
       if ((req.headers.host ?? '').startsWith('other.test')) return void res.end('landed');
       if (req.headers['x-cashu'] === undefined) return void res.writeHead(402, { 'x-cashu': seller.header() }).end();
-      res.writeHead(302, { location: `http://other.test:${server.port}/landing` }).end();
+      res.writeHead(307, { location: `http://other.test:${server.port}/landing` }).end();
     });
     await using net = await testFetch({ allowedPorts: [server.port] });
-    const payer = createL402Payer({ fetch: net.fetch, spend: createSpendTracker(), cashu: rig.wallet });
-    expect(await (await payer.fetch(`http://api.test:${server.port}/paid`)).text()).toBe('landed');
+    const events: PaymentEvent[] = [];
+    const spend = createSpendTracker();
+    const payer = createL402Payer({ fetch: net.fetch, spend, cashu: rig.wallet, onEvent: (e) => events.push(e) });
+    const outcome = await failure(payer.fetch(`http://api.test:${server.port}/paid`));
+    expect(outcome).toMatchObject({ code: 'REDIRECT_BLOCKED', data: { tokenOutcome: 'reclaimed', status: 307 } });
+    // other.test was never asked: neither with the token nor without it.
     expect(seen.map((s) => [s.host?.split(':')[0], s.token === undefined])).toEqual([
       ['api.test', true],
       ['api.test', false],
-      ['other.test', true],
     ]);
+    expect(await rig.wallet.balance()).toMatchObject({ availableSat: 50, pendingSat: 0 });
+    expect(spend.spentLastMinuteMsat()).toBe(0);
+    expect(events).toEqual([]); // nothing paid, nothing refused: the token came back
+  });
+
+  it('a seller that redeems the token and then redirects is recorded as paid, and the call still ends there', async () => {
+    await using rig = await cashuRig();
+    await rig.fund(50);
+    const seller = cashuSeller({ mints: [rig.mintUrl], amountSat: 10 }, guardedMintRequest(rig.net.fetch, 2000));
+    let otherHits = 0;
+    await using server = await startServer((req, res) => {
+      if ((req.headers.host ?? '').startsWith('other.test')) return void res.end(`landed ${++otherHits}`);
+      const token = req.headers['x-cashu'];
+      if (typeof token !== 'string') return void res.writeHead(402, { 'x-cashu': seller.header() }).end();
+      void seller.redeem(token).then(() => res.writeHead(302, { location: `http://other.test:${server.port}/landing` }).end());
+    });
+    await using net = await testFetch({ allowedPorts: [server.port] });
+    const events: PaymentEvent[] = [];
+    const spend = createSpendTracker();
+    const payer = createL402Payer({ fetch: net.fetch, spend, cashu: rig.wallet, onEvent: (e) => events.push(e) });
+    expect(await failure(payer.fetch(`http://api.test:${server.port}/paid`))).toMatchObject({ code: 'REDIRECT_BLOCKED', data: { tokenOutcome: 'spent' } });
+    expect(otherHits).toBe(0);
+    expect(seller.state.redeemedSat).toBe(10);
+    expect(await rig.wallet.balance()).toMatchObject({ availableSat: 40, pendingSat: 0 });
+    expect(spend.spentLastMinuteMsat()).toBe(10_000);
+    expect(events).toEqual([expect.objectContaining({ outcome: 'paid', amountMsat: 10_000, method: 'cashu' })]);
   });
 });
 
