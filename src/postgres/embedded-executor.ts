@@ -21,6 +21,8 @@ export interface EmbeddedDatabase {
 
 /** How long PGlite may take to start (initdb, or loading a copy) before the query fails. */
 const START_TIMEOUT_MS = 120_000;
+/** Temporary files of one query, in kB (PGlite keeps them in the worker's memory). */
+const TEMP_FILE_LIMIT_KB = 64 * 1024;
 /** JavaScript heap of the worker (PGlite's in-memory files live there). */
 const WORKER_HEAP_MB = 1024;
 
@@ -135,7 +137,8 @@ function workerExecutor(options: PostgresConnectorConfig, given: EmbeddedDatabas
     const request: QueryRequest = {
       type: 'query',
       id,
-      setup: ['BEGIN TRANSACTION READ ONLY', localSettingsSql(options, timeoutMs)],
+      // PGlite's temporary files (a sort, a materialised function scan) are in memory: bounded.
+      setup: ['BEGIN TRANSACTION READ ONLY', localSettingsSql(options, timeoutMs), `SELECT set_config('temp_file_limit', '${TEMP_FILE_LIMIT_KB}', true)`],
       sql,
       values: [...values],
       maxRows,

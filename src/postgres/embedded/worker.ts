@@ -12,6 +12,7 @@ const { serialize } = protocol;
 /** Past this much WebAssembly memory (which never shrinks) the host replaces the worker. */
 const RECYCLE_HEAP_BYTES = 512 * 1024 * 1024;
 const PORTAL = 'portcullis';
+const SNAPSHOT_IDLE_MS = 2000;
 
 const port = parentPort;
 if (port === null) throw new Error('embedded/worker.ts runs as a worker thread');
@@ -24,13 +25,21 @@ try {
   post({ type: 'ready', startMs: Math.round(performance.now() - startedMs) });
   // Queries take turns (the host sends one at a time; this keeps it so).
   let queue = Promise.resolve();
-  let dumped = !start.dumpAfterInit;
+  // A copy of the fresh database for the next worker, made once the worker has been idle for a
+  // moment (it takes seconds, and a query arriving meanwhile waits for it).
+  let snapshot: NodeJS.Timeout | undefined;
+  const scheduleSnapshot = (): void => {
+    clearTimeout(snapshot);
+    snapshot = setTimeout(() => {
+      snapshot = undefined;
+      start.dumpAfterInit = false;
+      queue = queue.then(async () => post({ type: 'snapshot', dataDir: await db.dumpDataDir('gzip') })).catch(() => undefined);
+    }, SNAPSHOT_IDLE_MS);
+  };
+  if (start.dumpAfterInit) scheduleSnapshot();
   port.on('message', (request: QueryRequest) => {
+    if (snapshot !== undefined) scheduleSnapshot();
     queue = queue.then(() => run(db, request));
-    if (dumped) return;
-    dumped = true;
-    // Once the first query is answered: a copy of the fresh database for the next worker.
-    queue = queue.then(async () => post({ type: 'snapshot', dataDir: await db.dumpDataDir('gzip') })).catch(() => undefined);
   });
 } catch (error) {
   post({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
