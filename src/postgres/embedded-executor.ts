@@ -34,6 +34,8 @@ interface Running {
   worker: Worker;
   ready: Promise<void>;
   pending: Map<number, Pending>;
+  /** Why the host stopped it (a timeout, an abort, close()). */
+  stopped?: Error;
 }
 
 /**
@@ -67,6 +69,7 @@ function workerExecutor(options: PostgresConnectorConfig, given: EmbeddedDatabas
   let queue: Promise<unknown> = Promise.resolve();
 
   function stop(running: Running, reason: Error): void {
+    running.stopped ??= reason;
     if (current === running) current = undefined;
     for (const pending of running.pending.values()) pending.reject(reason);
     running.pending.clear();
@@ -90,7 +93,7 @@ function workerExecutor(options: PostgresConnectorConfig, given: EmbeddedDatabas
       timer.unref();
       function fail(cause: unknown): void {
         clearTimeout(timer);
-        reject(new GatewayError('UPSTREAM_ERROR', 'The embedded database (PGlite) failed to start.', { cause }));
+        reject(running.stopped ?? new GatewayError('UPSTREAM_ERROR', 'The embedded database (PGlite) failed to start.', { cause }));
         stop(running, new GatewayError('UPSTREAM_ERROR', 'The embedded database (PGlite) stopped.', { cause }));
       }
       worker.on('message', (message: WorkerMessage) => {

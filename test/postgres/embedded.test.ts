@@ -17,7 +17,11 @@ describe('embedded PostgreSQL (PGlite)', () => {
     // Nothing was written, in the copy the agent reads nor in the host's instance.
     expect(await embedded.query({ sql: 'SELECT count(*)::int AS n, max(id) AS top FROM notes' }, limits)).toMatchObject({ rows: [{ n: 2, top: 2 }] });
     expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 2 }]);
+    expect(await embedded.schema({}, limits)).toEqual({
+      tables: [{ schema: 'public', table: 'notes', columns: [{ name: 'id', type: 'integer', nullable: true }, { name: 'body', type: 'text', nullable: true }] }],
+    });
     await embedded.close();
+    await expect(embedded.query({ sql: 'SELECT 1' }, limits)).rejects.toMatchObject({ code: 'GATEWAY_CLOSED' });
     // The host's instance is the host's: the connector never closes it.
     expect((await db.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
     await db.close();

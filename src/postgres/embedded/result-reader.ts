@@ -108,6 +108,15 @@ export class ResultReader {
   }
 
   #message(type: number, body: Uint8Array): void {
+    // Called from inside PGlite's output callback: nothing may throw out of here.
+    try {
+      this.#dispatch(type, body);
+    } catch {
+      this.error ??= { message: 'the embedded database sent a malformed message' };
+    }
+  }
+
+  #dispatch(type: number, body: Uint8Array): void {
     switch (String.fromCharCode(type)) {
       case 'T':
         if (this.#setupLeft === 0) this.#describe(body);
