@@ -16,6 +16,7 @@ import type { QueryResult } from './read-only-query.js';
  * queries your instance itself, and the connector never closes it.
  */
 export interface EmbeddedDatabase {
+  /** PGlite's tarball of its data directory (called once, with `'none'`). */
   dumpDataDir(compression?: 'none' | 'gzip' | 'auto'): Promise<Blob>;
 }
 
