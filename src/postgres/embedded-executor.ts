@@ -167,6 +167,7 @@ function workerExecutor(options: PostgresConnectorConfig, given: EmbeddedDatabas
         reject: (error) => (settle(), reject(error)),
       });
       limits.signal?.addEventListener('abort', onAbort, { once: true });
+      if (limits.signal?.aborted === true) return onAbort();
       running.worker.postMessage(request);
     });
   }

@@ -100,9 +100,11 @@ describe('embedded PostgreSQL in a worker thread', { timeout: START_MS }, () => 
 
   it('answers the next query after a timeout from a fresh worker with the same data', async () => {
     expect(await db.query({ sql: 'SELECT count(*)::int AS n FROM pg_class' }, roomy)).toMatchObject({ rowCount: 1, truncated: false });
-    const watched = await watchLoop(() => db.query({ sql: HEAVY }, { timeoutMs: 1000, maxBytes: 1024 }));
-    expect(watched.outcome).toMatchObject({ status: 'rejected', reason: { code: 'TIMEOUT' } });
-    expect(await db.query({ sql: 'SELECT 3 AS three' }, roomy)).toMatchObject({ rows: [{ three: 3 }] });
+    // A query queued behind the one that times out runs on the next worker.
+    const heavy = db.query({ sql: HEAVY }, { timeoutMs: 1000, maxBytes: 1024 });
+    const queued = db.query({ sql: 'SELECT 3 AS three' }, roomy);
+    await expect(heavy).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(await queued).toMatchObject({ rows: [{ three: 3 }] });
   });
 
   it('stops at an abort as at a timeout', async () => {
