@@ -6,7 +6,7 @@ describe('parseConfig', () => {
     const config = parseConfig({});
     expect(config.policy).toMatchObject({ defaultDeny: true, allowTools: [], denyTools: [], globalTimeoutMs: 30_000, globalMaxBytes: 10 * 1024 * 1024 });
     expect(config.audit).toMatchObject({ flushIntervalMs: 100, maxQueue: 10_000, fsync: true });
-    expect(config.payments).toEqual({ alwaysAskOrigins: [], network: 'bitcoin', paymentTimeoutMs: 60_000, expiryMarginMs: 30_000, approvalTimeoutMs: 120_000, allowedMethods: ['GET', 'POST'], maxAutoPaySats: 1000, maxSpendPerMinuteSats: 10_000, maxFeeSats: 10, walletOrder: 'lightning-first', walletOrderByOrigin: {} });
+    expect(config.payments).toEqual({ alwaysAskOrigins: [], network: 'bitcoin', paymentTimeoutMs: 60_000, expiryMarginMs: 30_000, approvalTimeoutMs: 25_000, allowedMethods: ['GET', 'POST'], maxAutoPaySats: 1000, maxSpendPerMinuteSats: 10_000, maxFeeSats: 10, walletOrder: 'lightning-first', walletOrderByOrigin: {} });
   });
 
   it('refuses a misspelt key with CONFIG_INVALID naming it and suggesting the right one', () => {

@@ -108,8 +108,12 @@ const paymentsSchema = z.strictObject({
   expiryMarginMs: durationMs.default(30_000),
   /** Origins (`https://api.example.com`) whose every payment waits for the host's approve(), whatever the amount. */
   alwaysAskOrigins: z.array(z.string().url()).default([]),
-  /** How long the host's approve() may take, in ms. */
-  approvalTimeoutMs: durationMs.default(120_000),
+  /**
+   * How long the host's approve() may take, in ms. Below the default call timeout (30 s), and a
+   * call's own deadline bounds the wait anyway, so a payment is never approved after its caller
+   * was told the call timed out.
+   */
+  approvalTimeoutMs: durationMs.default(25_000),
   /** With both a Lightning and a Cashu wallet: which pays a 402 that offers both. */
   walletOrder: z.enum(['lightning-first', 'cashu-first']).default('lightning-first'),
   /** `walletOrder` per origin (`https://api.example.com`). */

@@ -60,7 +60,7 @@ export interface GatewayDeps {
   tls?: GuardedAgentOptions['tls'];
   /** Hooks of the filesystem connector (a hook between check and open, the base of relative roots). */
   fsHooks?: FilesystemHooks;
-  /** With `connectors.postgres.embedded`: the PGlite instance to use (default: a new in-memory one). */
+  /** With `connectors.postgres.embedded`: a seeded PGlite instance, copied into the worker at the first query (later changes to it are not seen; default: a fresh in-memory database). */
   embeddedPostgres?: EmbeddedDatabase;
   /** The Lightning wallet `gw.pay` and the `pay.fetch` tool pay with (`nwcWallet(...)` or your own). */
   wallet?: Wallet;

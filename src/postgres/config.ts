@@ -11,8 +11,10 @@ export const postgresConnectorSchema = z.strictObject({
    */
   connectionString: z.string().min(1).optional(),
   /**
-   * Use PGlite, an in-process PostgreSQL, instead of a server (demos, tests, no server at hand).
-   * A convenience, not a security boundary: no roles, no timeouts. Needs `@electric-sql/pglite`.
+   * Use PGlite (PostgreSQL in WebAssembly, run in a worker thread started at the first query)
+   * instead of a server (demos, tests, no server at hand). A timeout, an abort or `close()`
+   * terminates the worker. A convenience, not a security boundary: same process, no roles.
+   * Needs `@electric-sql/pglite`.
    */
   embedded: z.boolean().default(false),
   /** Connections in the pool at most. */

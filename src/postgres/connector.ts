@@ -13,7 +13,7 @@ import { loadParser, MAX_SQL_LENGTH, validateSqlSync, type SqlVerdict } from './
 export interface PostgresDeps {
   /** A pool of your own (its clients are used as they are; the role is yours to restrict). */
   pool?: pg.Pool | undefined;
-  /** With `embedded: true`: the PGlite instance to use (default: a new in-memory one). */
+  /** With `embedded: true`: a seeded PGlite instance, copied into the worker at the first query (later changes to it are not seen; default: a fresh in-memory database). */
   embedded?: EmbeddedDatabase | undefined;
   warn?: ((message: string) => void) | undefined;
 }
