@@ -98,8 +98,8 @@ describe('embedded PostgreSQL in a worker thread', { timeout: START_MS }, () => 
     await expect.poll(threads, { timeout: 5000 }).toBeLessThan(running);
   });
 
-  it('answers the next query after a timeout from a fresh worker with the same data', async () => {
-    expect(await db.query({ sql: 'SELECT count(*)::int AS n FROM pg_class' }, roomy)).toMatchObject({ rowCount: 1, truncated: false });
+  it('answers a query queued behind a timed-out one, from a fresh worker', async () => {
+    expect(await db.query({ sql: 'SELECT count(*)::int AS n FROM generate_series(1, 3) AS g(n)' }, roomy)).toMatchObject({ rows: [{ n: 3 }], truncated: false });
     // A query queued behind the one that times out runs on the next worker.
     const heavy = db.query({ sql: HEAVY }, { timeoutMs: 1000, maxBytes: 1024 });
     const queued = db.query({ sql: 'SELECT 3 AS three' }, roomy);
