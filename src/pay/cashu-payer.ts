@@ -3,7 +3,7 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import type { GuardedFetch, GuardedRequestInit } from '../net/fetch.js';
 import type { BudgetGate } from './budget-gate.js';
 import type { CashuOffer } from './cashu-request.js';
-import { throwIfAborted } from './abort.js';
+import { abortError, throwIfAborted } from './abort.js';
 import { overCapMessage } from './offers.js';
 import { formatSats } from './server-text.js';
 import { canonicalOrigin } from './origin.js';
@@ -26,6 +26,27 @@ export interface CashuPayer {
   mintFor(offer: CashuOffer): Promise<string | undefined>;
   /** Pays the offer and sends the request again with the token in `X-Cashu`, once; `origin` is `url`'s canonical origin. */
   pay(url: URL, origin: string, init: GuardedRequestInit, offer: CashuOffer, callOptions: PayFetchOptions): Promise<Response>;
+}
+
+/**
+ * The payee redeemed the token but the request got no answer (the caller's signal ended it, or
+ * the connection failed): the caller is told what was paid, so that it does not pay again
+ * unknowingly. The code stays the abort's own (`TIMEOUT`/`ABORTED`) when the caller stopped it,
+ * else `UPSTREAM_ERROR`; `data.paidMsat` says what was paid, as for a paid request that failed.
+ */
+function paidThenNoAnswer(cause: unknown, signal: AbortSignal | undefined, origin: string, token: OutgoingToken): GatewayError {
+  const paidMsat = (token.amountSat - token.feeSat) * MSAT_PER_SAT;
+  const paid = `Paid ${formatSats(paidMsat)} in ecash to ${origin} (the payee redeemed the token)`;
+  const data = { origin, paidMsat, feeMsat: token.feeSat * MSAT_PER_SAT, mint: token.mint, method: 'cashu', tokenOutcome: 'spent' };
+  if (signal?.aborted === true) {
+    const stopped = abortError(signal, 'while the paid request was under way');
+    const timedOut = stopped.code === 'TIMEOUT';
+    return new GatewayError(stopped.code, `${paid}, then the call was ${timedOut ? 'out of time' : 'aborted'} before it answered. Calling again pays again.`, {
+      cause: signal.reason ?? cause,
+      data: { ...data, stage: 'while the paid request was under way' },
+    });
+  }
+  return new GatewayError('UPSTREAM_ERROR', `${paid}, then the request failed without an answer. Calling again pays again.`, { cause, data });
 }
 
 /**
@@ -118,13 +139,22 @@ export function createCashuPayer(options: CashuPayerOptions): CashuPayer {
         if (outcome === 'unknown') {
           throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'The request carrying the ecash failed and the mint could not say whether the token was redeemed; it stays held. Call reconcile() on the Cashu wallet later.', { cause: error, data: { origin, mint } });
         }
+        if (outcome === 'spent') throw paidThenNoAnswer(error, signal, origin, token);
         throw error;
       }
       if (response.ok) {
-        await wallet.confirm(token.id);
-        await reservation.settle(token.feeSat * MSAT_PER_SAT);
+        // Audit first: the payee took the ecash; nothing after this may lose the record.
         emit({ outcome: 'paid', origin, amountMsat, feeMsat: token.feeSat * MSAT_PER_SAT, method: 'cashu', mint });
-        return response;
+        const settled = await Promise.allSettled([reservation.settle(token.feeSat * MSAT_PER_SAT), wallet.confirm(token.id)]);
+        const failed = settled.find((result) => result.status === 'rejected');
+        if (failed === undefined) return response;
+        const paidMsat = (token.amountSat - token.feeSat) * MSAT_PER_SAT;
+        const error = new GatewayError('TOOL_FAILED', `Paid ${formatSats(paidMsat)} in ecash to ${origin}, which accepted it (${response.status}), but the payment could not be booked; it is recorded as paid. The answer is on the error's "response" property.`, {
+          cause: failed.reason,
+          data: { origin, status: response.status, paidMsat, mint, method: 'cashu' },
+        });
+        Object.defineProperty(error, 'response', { value: response, enumerable: false });
+        throw error;
       }
       if (response.status >= 300 && response.status < 400) {
         await response.arrayBuffer().catch(() => undefined);

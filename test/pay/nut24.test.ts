@@ -58,6 +58,23 @@ describe('NUT-24: paying an X-Cashu 402 with ecash', () => {
     });
   }
 
+  it('accepted, but the wallet cannot book the token as spent: paid is still recorded first, and the error says what was paid', async () => {
+    await using rig = await nut24Rig();
+    let confirms = 0;
+    const wallet = { ...rig.wallet, confirm: () => (confirms++, Promise.reject(new Error('disk full'))) };
+    const events: PaymentEvent[] = [];
+    const spend = createSpendTracker();
+    const payer = createL402Payer({ fetch: rig.fetch, spend, cashu: wallet, onEvent: (e) => events.push(e) });
+    const error = await payer.fetch(rig.url()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TOOL_FAILED', data: { status: 200, paidMsat: 10_000, method: 'cashu' } });
+    expect((error as Error).message).toContain('Paid 10 sats in ecash');
+    expect(((error as { response?: Response }).response)?.status).toBe(200);
+    expect(confirms).toBe(1);
+    expect(rig.server.seller.state.redeemedSat).toBe(10);
+    expect(events).toEqual([{ outcome: 'paid', origin: new URL(rig.url()).origin, amountMsat: 10_000, feeMsat: 0, method: 'cashu', mint: rig.mintUrl }]);
+    expect(spend.spentLastMinuteMsat()).toBe(10_000);
+  });
+
   it('includes the payee\'s input fee so the token redeems to the amount asked', async () => {
     await using rig = await nut24Rig({ mint: { inputFeePpk: 500 } });
     const before = (await rig.wallet.balance()).availableSat;
@@ -164,13 +181,45 @@ describe('NUT-24: when the seller does not take the ecash', () => {
     expect(rig.events.map((e) => e.outcome)).toEqual(['rejected-after-payment']);
   });
 
-  it('no answer after redeeming: the mint says it was spent, so it is booked as paid', async () => {
+  it('no answer after redeeming: the mint says it was spent, so it is booked as paid, and the error says so', async () => {
     await using rig = await nut24Rig({ seller: { dropAfterRedeem: true } });
     const error = await failure(rig.payer.fetch(rig.url()));
-    expect(error.code).not.toBe('resolved');
+    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', data: { paidMsat: 10_000, method: 'cashu', tokenOutcome: 'spent' } });
+    expect(rig.events).toEqual([expect.objectContaining({ outcome: 'paid', amountMsat: 10_000, method: 'cashu' })]);
     expect(await rig.wallet.balance()).toMatchObject({ availableSat: 90, pendingSat: 0 });
     expect(rig.spend.spentLastMinuteMsat()).toBe(10_000);
     expect(rig.server.seller.state.tokens).toHaveLength(1);
+  });
+
+  it('redeemed, then the caller\'s timeout ends the call: TIMEOUT that says what was paid, booked once per call', async () => {
+    await using rig = await cashuRig();
+    await rig.fund(100);
+    const seller = cashuSeller({ mints: [rig.mintUrl], amountSat: 10 }, guardedMintRequest(rig.net.fetch, 2000));
+    let redeemed: () => void = () => undefined;
+    // The seller redeems the token and never answers.
+    await using server = await startServer((req, res) => {
+      const token = req.headers['x-cashu'];
+      if (typeof token !== 'string') return void res.writeHead(402, { 'x-cashu': seller.header() }).end();
+      void seller.redeem(token).then(() => redeemed());
+    });
+    await using net = await testFetch({ allowedPorts: [server.port] });
+    const events: PaymentEvent[] = [];
+    const spend = createSpendTracker();
+    const payer = createL402Payer({ fetch: net.fetch, spend, cashu: rig.wallet, onEvent: (e) => events.push(e) });
+    for (let call = 1; call <= 2; call++) {
+      const controller = new AbortController();
+      redeemed = () => controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+      const error = await payer.fetch(`http://api.test:${server.port}/paid`, { signal: controller.signal }).catch((e: unknown) => e);
+      expect(isGatewayError(error)).toBe(true);
+      // The caller learns it paid: the code is its own timeout, the message and data say what was paid.
+      expect(error).toMatchObject({ code: 'TIMEOUT', data: { paidMsat: 10_000, method: 'cashu', mint: rig.mintUrl, tokenOutcome: 'spent' } });
+      expect((error as Error).message).toContain('Paid 10 sats in ecash');
+      expect((error as Error).message).not.toContain('cashuB');
+      expect(spend.spentLastMinuteMsat()).toBe(call * 10_000);
+    }
+    expect(seller.state.redeemedSat).toBe(20);
+    expect(await rig.wallet.balance()).toMatchObject({ availableSat: 80, pendingSat: 0 });
+    expect(events.map((e) => e.outcome)).toEqual(['paid', 'paid']);
   });
 
   it('an error answer without redeeming: the response is returned, the token taken back, nothing spent', async () => {
