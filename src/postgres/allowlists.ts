@@ -1,7 +1,10 @@
 /**
  * What a validated query may call. Everything here is a side-effect-free built-in of
  * PostgreSQL (pg_catalog): no writes, no file or network access, no locks, no session or
- * sequence state, no waiting. What is not listed is refused.
+ * sequence state, no waiting. What is not listed is refused. Every name here exists in
+ * pg_catalog from PostgreSQL 15 on (a test checks it against the server): a name missing there
+ * would resolve through the search_path, where anyone with CREATE could plant it. So
+ * `any_value` (PostgreSQL 16) is not listed.
  */
 export const SAFE_FUNCTIONS: ReadonlySet<string> = new Set([
   // math
@@ -23,7 +26,7 @@ export const SAFE_FUNCTIONS: ReadonlySet<string> = new Set([
   'array_agg', 'avg', 'bit_and', 'bit_or', 'bit_xor', 'bool_and', 'bool_or', 'count', 'every', 'json_agg', 'jsonb_agg',
   'json_object_agg', 'jsonb_object_agg', 'max', 'min', 'string_agg', 'sum', 'corr', 'covar_pop', 'covar_samp', 'regr_avgx',
   'regr_avgy', 'regr_count', 'regr_intercept', 'regr_r2', 'regr_slope', 'regr_sxx', 'regr_sxy', 'regr_syy', 'stddev',
-  'stddev_pop', 'stddev_samp', 'variance', 'var_pop', 'var_samp', 'mode', 'percentile_cont', 'percentile_disc', 'any_value',
+  'stddev_pop', 'stddev_samp', 'variance', 'var_pop', 'var_samp', 'mode', 'percentile_cont', 'percentile_disc',
   'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value', 'nth_value',
   // JSON
   'to_json', 'to_jsonb', 'array_to_json', 'row_to_json', 'json_build_array', 'jsonb_build_array', 'json_build_object',
@@ -43,21 +46,23 @@ export const SAFE_FUNCTIONS: ReadonlySet<string> = new Set([
   'ts_headline', 'setweight', 'strip', 'numnode', 'querytree', 'tsvector_to_array', 'array_to_tsvector',
   // conversions spelled as calls
   'bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'varchar', 'bpchar', 'date', 'time', 'timetz',
-  'timestamp', 'timestamptz', 'interval', 'uuid',
+  'timestamp', 'timestamptz', 'interval',
   // misc
-  'num_nonnulls', 'num_nulls', 'pg_typeof', 'gen_random_uuid', 'pg_collation_for', 'is_normalized', 'overlaps', 'system_user',
+  'num_nonnulls', 'num_nulls', 'pg_typeof', 'gen_random_uuid', 'pg_collation_for', 'is_normalized', 'overlaps',
 ]);
 
 /**
  * Types a value may be cast to (`::type`, `CAST(... AS type)`, column definition lists, JSON
  * `RETURNING`): built-ins, so no domain check constraint can run a function. Not `xml`: its
- * input runs libxml2, outside PostgreSQL's interrupt checks.
+ * input runs libxml2, outside PostgreSQL's interrupt checks. Not `regclass`/`regtype`: a cast
+ * to them reads the catalogs past allowSchemas (`g::regclass::text` lists every relation). SQL
+ * keywords (`integer`, `boolean`, `double precision`…) arrive as `pg_catalog.int4` and so on;
+ * quoted (`"integer"`) they are names resolved through the search_path, so they are not listed.
  */
 export const SAFE_TYPES: ReadonlySet<string> = new Set([
-  'bool', 'boolean', 'int2', 'int4', 'int8', 'smallint', 'integer', 'int', 'bigint', 'float4', 'float8', 'real', 'double precision',
-  'numeric', 'decimal', 'text', 'varchar', 'char', 'bpchar', 'name', 'bytea', 'date', 'time', 'timetz', 'timestamp', 'timestamptz',
+  'bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'varchar', 'char', 'bpchar', 'name', 'bytea', 'date', 'time', 'timetz', 'timestamp', 'timestamptz',
   'interval', 'uuid', 'json', 'jsonb', 'inet', 'cidr', 'macaddr', 'money', 'oid', 'tsvector', 'tsquery', 'bit', 'varbit',
-  'regclass', 'regtype', 'point', 'int4range', 'int8range', 'numrange', 'tsrange', 'tstzrange', 'daterange',
+  'point', 'int4range', 'int8range', 'numrange', 'tsrange', 'tstzrange', 'daterange',
 ]);
 
 /** Functions a person might reach for and that must never be called; named in refusals for clarity. */
@@ -73,7 +78,7 @@ export const XML_FUNCTIONS = /^(xpath|xmlexists|xml_|xml$|xmlparse|xmlelement|xm
 /** Operators of PostgreSQL's built-in types. Others may be user-defined and call anything. */
 export const SAFE_OPERATORS: ReadonlySet<string> = new Set(
   (
-    '+ - * / % ^ |/ ||/ @ & | # ~ << >> = <> != < > <= >= || ~~ ~~* !~~ !~~* ~* !~ !~* @> <@ && ?| ?& ? -> ->> #> #>> #- @? @@ @@@ ' +
-    '<-> <=> -|- &< &> <<| |>> &<| |&> <^ >^ ?# ?- ?-| ?|| ~= <<= >>='
+    '+ - * / % ^ |/ ||/ @ & | # ~ << >> = <> < > <= >= || ~~ ~~* !~~ !~~* ~* !~ !~* @> <@ && ?| ?& ? -> ->> #> #>> #- @? @@ @@@ ' +
+    '<-> -|- &< &> <<| |>> &<| |&> <^ >^ ?# ?- ?-| ?|| ~= <<= >>='
   ).split(' '),
 );

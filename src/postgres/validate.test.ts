@@ -330,3 +330,65 @@ describe('validateSql', () => {
     );
   });
 });
+
+describe('validateSql: review findings (field notation, lexer, allowlist names)', () => {
+  it.each([
+    ["SELECT ('select array_to_tsvector(array[s]) from secret'::text).ts_stat", /ts_stat/],
+    ['SELECT (1::bigint).pg_advisory_lock', /pg_advisory_lock/],
+    ['SELECT (g).pg_cancel_backend FROM generate_series(1, 10) AS g', /pg_cancel_backend/],
+    ["SELECT ('server_version'::text).current_setting", /current_setting/],
+    ['SELECT ok.pg_get_viewdef FROM ok', /pg_get_viewdef/],
+    ['SELECT ok.col.current_setting FROM ok', /current_setting/],
+    ["SELECT ('<a>'::text).xml_is_well_formed", /xml_is_well_formed/],
+    ["SELECT ('sq'::text).currval", /currval/],
+    ['SELECT ok.pg_relation_size FROM ok', /pg_relation_size/],
+  ])('refuses the functional notation %s (x.f is the call f(x))', (sql, name) => {
+    const verdict = validateSqlSync(sql, { allowTables: ['ok'] });
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.reason).toMatch(name);
+    expect(verdict.reason).toMatch(/after a dot/);
+  });
+
+  it('keeps ordinary column names that are also pure functions, and those the host allowed', () => {
+    expect(allowed('SELECT ok.name, ok.price, ok.area, (ok.shape).width, (jsonb_each(ok.doc)).key FROM ok', { allowTables: ['ok'] })).toBe(true);
+    expect(allowed('SELECT ok.current_setting FROM ok', { allowTables: ['ok'], allowFunctions: ['current_setting'] })).toBe(true);
+  });
+
+  it.each([
+    ['SELECT 1 ' + '/*'.repeat(49_000)],
+    ['SELECT 1 ' + '+/*'.repeat(33_000)],
+    ['SELECT 1 ' + '/*'.repeat(24_000) + '*/'.repeat(24_000)],
+  ])('refuses a long run of operator characters before the lexer sees it (quadratic back-up): %#', (sql) => {
+    const verdict = validateSqlSync(sql);
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.reason).toMatch(/run of more than 256 operator characters/);
+  });
+
+  it('keeps long string literals and comments of ordinary text', () => {
+    expect(allowed(`SELECT '${'='.repeat(5000)}' /* ${'note '.repeat(1000)} */`)).toBe(true);
+  });
+
+  it.each([
+    [`SELECT '5'::"integer"`],
+    [`SELECT '5'::"boolean"`],
+    [`SELECT '5'::"double precision"`],
+    ["SELECT uuid('x'::text)"],
+    ['SELECT 1 <=> 2'],
+    ['SELECT g::regclass::text FROM generate_series(1, 10) AS g'],
+    ["SELECT 'pg_authid'::regclass"],
+    ["SELECT 'int4'::regtype"],
+    ['SELECT any_value(x) FROM generate_series(1, 2) AS x'],
+  ])('refuses a name that is not in pg_catalog on every supported server, or reads the catalogs: %s', (sql) => {
+    expect(allowed(sql)).toBe(false);
+  });
+
+  it('keeps the keyword spellings of built-in types (they arrive as pg_catalog names)', () => {
+    expect(allowed("SELECT '5'::integer, '1'::boolean, '1'::double precision, '1'::smallint, '1'::bigint, '1'::real, '1'::decimal, CAST('1' AS int)")).toBe(true);
+  });
+
+  it('does not take a quoted name holding a dot for a schema-qualified allowTables entry', () => {
+    expect(allowed('SELECT * FROM public.ok', { allowTables: ['public.ok'] })).toBe(true);
+    expect(allowed('SELECT * FROM "public.ok"', { allowTables: ['public.ok'] })).toBe(false);
+    expect(allowed('SELECT * FROM "public.ok"', { allowTables: ['ok'] })).toBe(false);
+  });
+});

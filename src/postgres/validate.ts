@@ -1,6 +1,6 @@
 import { type Compiled, Refusal } from './walker/names.js';
 import { describeStatement, EMPTY_SCOPE } from './walker/node-kinds.js';
-import { queryShape } from './walker/nesting.js';
+import { longestOperatorRun, queryShape } from './walker/nesting.js';
 import { loadParser, parseSql } from './walker/parser.js';
 import { MAX_DEPTH, walkTree } from './walker/walk.js';
 
@@ -52,6 +52,8 @@ export const MAX_SQL_LENGTH = 100_000;
 
 /** Most tokens (words, numbers, strings, operator characters, punctuation) in one query. */
 const MAX_SQL_TOKENS = 10_000;
+/** Longest run of operator characters (`/*`, `+-`…, comments included) in a long query: see longestOperatorRun. */
+const MAX_OPERATOR_RUN = 256;
 
 const DEFAULT_SEARCH_PATH = ['public'];
 
@@ -130,6 +132,10 @@ export function validateSqlSync(sql: string, options: ValidateSqlOptions = {}): 
     const shape = queryShape(sql, MAX_DEPTH, MAX_SQL_TOKENS);
     if (shape.depth > MAX_DEPTH) return refused(`the query nests deeper than ${MAX_DEPTH} levels (too complex)`, 'unknown');
     if (shape.tokens > MAX_SQL_TOKENS) return refused(`the query has more than ${MAX_SQL_TOKENS} tokens (too complex: pass long lists as an array parameter)`, 'unknown');
+    // Below 2 × MAX_DEPTH characters the lexer's quadratic back-up costs at most a few ms.
+    if (longestOperatorRun(sql, MAX_OPERATOR_RUN) > MAX_OPERATOR_RUN) {
+      return refused(`the query has a run of more than ${MAX_OPERATOR_RUN} operator characters (comments included; too complex to lex)`, 'unknown');
+    }
   }
   const parsed = parseSql(sql);
   if ('error' in parsed) {

@@ -205,3 +205,39 @@ describe('set-returning functions, ROWS FROM and LATERAL', () => {
     expect(active).toEqual([]);
   });
 });
+
+describe('review: functional notation (x.f is the call f(x)) and allowlist names', () => {
+  it('refuses ts_stat through field notation, which reads a table the role may read but allowTables forbids', async () => {
+    const sql = "SELECT ('SELECT array_to_tsvector(array[token]) FROM secrets'::text).ts_stat";
+    expect(JSON.stringify(await asAgent(sql))).toContain('s3cret-cte');
+    await expectRefused(gw, sql, /ts_stat/);
+  });
+
+  it('refuses an advisory lock through field notation, and no lock is held', async () => {
+    await expectRefused(gw, 'SELECT (4242::bigint).pg_advisory_lock', /pg_advisory_lock/);
+    expect(await advisoryLocks()).toEqual([]);
+  });
+
+  it('lists every pg_catalog function callable as x.f that is neither IMMUTABLE nor on the allowlist', async () => {
+    const { FIELD_NOTATION_FUNCTIONS } = await import('../../src/postgres/walker/field-functions.js');
+    const { SAFE_FUNCTIONS } = await import('../../src/postgres/allowlists.js');
+    // The query that generated FIELD_NOTATION_FUNCTIONS (run it on a new major version to refresh it).
+    const rows = await db.admin<{ proname: string }>(`
+      SELECT proname FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace
+        AND ((pronargs - pronargdefaults <= 1 AND pronargs >= 1) OR provariadic <> 0)
+      GROUP BY proname
+      HAVING bool_or(provolatile <> 'i') OR proname ~ '^(xml|xpath|table_to_xml|query_to_xml|cursor_to_xml|schema_to_xml|database_to_xml)'`);
+    expect(rows.length).toBeGreaterThan(300);
+    const missing = rows.map((row) => row.proname).filter((name) => !FIELD_NOTATION_FUNCTIONS.has(name) && !SAFE_FUNCTIONS.has(name));
+    expect(missing).toEqual([]);
+  });
+
+  it('allows only names that exist in pg_catalog (a missing one would resolve through the search_path)', async () => {
+    const { SAFE_FUNCTIONS, SAFE_OPERATORS, SAFE_TYPES } = await import('../../src/postgres/allowlists.js');
+    const missing = async (catalog: string, column: string, namespace: string, names: ReadonlySet<string>): Promise<string[]> =>
+      (await db.admin<{ n: string }>(`SELECT n FROM unnest($1::text[]) AS n WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.${catalog} WHERE ${column} = n AND ${namespace} = 'pg_catalog'::regnamespace)`, [[...names]])).map((row) => row.n);
+    expect(await missing('pg_proc', 'proname', 'pronamespace', SAFE_FUNCTIONS)).toEqual([]);
+    expect(await missing('pg_type', 'typname', 'typnamespace', SAFE_TYPES)).toEqual([]);
+    expect(await missing('pg_operator', 'oprname', 'oprnamespace', SAFE_OPERATORS)).toEqual([]);
+  });
+});

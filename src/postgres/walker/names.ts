@@ -3,6 +3,7 @@
 // tree, so quoting, case folding and U&"…" escapes are already applied (`"PG_CATALOG"` is a
 // schema of that name, not pg_catalog).
 import { KNOWN_DANGEROUS, SAFE_FUNCTIONS, SAFE_OPERATORS, SAFE_TYPES, XML_FUNCTIONS } from '../allowlists.js';
+import { FIELD_NOTATION_FUNCTIONS } from './field-functions.js';
 
 /** A construct the validator refuses; caught by validateSqlSync and turned into a verdict. */
 export class Refusal extends Error {
@@ -63,6 +64,9 @@ function mayBeCatalog(relation: string): boolean {
 }
 
 function relationAllowed(schema: string, relation: string, options: Compiled): string | undefined {
+  // `"public.ok"` is a table whose name holds a dot, not public.ok: such a name could match an
+  // allowTables entry of another table, so it is refused whenever the tables are narrowed.
+  if (options.tables !== undefined && (schema.includes('.') || relation.includes('.'))) return 'a quoted name holding a dot is ambiguous with allowTables';
   const exact = options.tables?.has(`${schema}.${relation}`) === true;
   if (options.schemas !== undefined && !options.schemas.has(schema)) return `it is in schema "${schema}", which is not allowed`;
   if (isSystemSchema(schema) && options.schemas?.has(schema) !== true && !exact) {
@@ -125,6 +129,22 @@ export function checkFunction(list: unknown, options: Compiled): void {
       ? 'XML functions run in libxml2, which ignores statement_timeout and cancel'
       : 'it is not on the allowlist of side-effect-free built-ins';
   throw new Refusal(`function "${name}" is not allowed: ${why}`);
+}
+
+/**
+ * A field name after a relation or an expression (`t.f`, `(x).f`, `t.col.f`). PostgreSQL reads it
+ * as the call `f(t)` when `t` has no column `f` (functional notation), so a name that is a
+ * non-IMMUTABLE pg_catalog function callable with one argument, or an XML or known-dangerous one,
+ * is refused unless it is a safe built-in or in allowFunctions. Column names are free otherwise:
+ * the validator cannot know the columns, and IMMUTABLE one-argument functions are pure.
+ */
+export function checkFieldName(item: unknown, options: Compiled): void {
+  const name = (item as { String?: { sval?: unknown } } | null)?.String?.sval;
+  if (typeof name !== 'string') return; // `*` and subscripts carry no name
+  if (SAFE_FUNCTIONS.has(name) || options.functions.has(name)) return;
+  if (FIELD_NOTATION_FUNCTIONS.has(name) || KNOWN_DANGEROUS.test(name) || XML_FUNCTIONS.test(name)) {
+    throw new Refusal(`"${name}" after a dot is not allowed: PostgreSQL reads x.${name} as the function call ${name}(x) when there is no such column, and that function is not on the allowlist`);
+  }
 }
 
 export function checkType(typeName: Record<string, unknown>, options: Compiled): void {

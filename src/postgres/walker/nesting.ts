@@ -159,3 +159,37 @@ export function queryShape(sql: string, maxDepth: number, maxTokens: number): Sh
   }
   return { depth: deepest, tokens };
 }
+
+/**
+ * The longest run of operator characters outside string literals and quoted identifiers,
+ * comments included. PostgreSQL's lexer matches `/*` followed by operator characters, then backs
+ * up (`yyless`), and does the same for an operator holding `/*` or `--`: a long run costs time
+ * quadratic in its length (98 KB of `/*` took 13 s on the caller's thread). Linear.
+ */
+export function longestOperatorRun(sql: string, stopAbove: number): number {
+  let longest = 0;
+  let run = 0;
+  const n = sql.length;
+  let i = 0;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (isOperatorChar(c)) {
+      run++;
+      if (run > longest) {
+        longest = run;
+        if (longest > stopAbove) return longest;
+      }
+      i++;
+      continue;
+    }
+    run = 0;
+    if (c === 39) {
+      const previous = sql.charCodeAt(i - 1);
+      i = skipQuoted(sql, i, "'", (previous === 101 || previous === 69) && !isWordChar(sql.charCodeAt(i - 2)));
+    } else if (c === 34) {
+      i = skipQuoted(sql, i, '"', false);
+    } else i++;
+  }
+  return longest;
+}
+

@@ -5,6 +5,7 @@
 // kind's `check`; the walk never descends into them.
 import {
   checkCollation,
+  checkFieldName,
   checkFunction,
   checkOperator,
   checkRelation,
@@ -78,6 +79,12 @@ const A_EXPR_OPERATOR_KINDS: ReadonlySet<string> = new Set([
 // BETWEEN and friends name a keyword (`BETWEEN`), not an operator; they expand to `>=` and `<=`.
 const A_EXPR_KEYWORD_KINDS: ReadonlySet<string> = new Set(['AEXPR_BETWEEN', 'AEXPR_NOT_BETWEEN', 'AEXPR_BETWEEN_SYM', 'AEXPR_NOT_BETWEEN_SYM']);
 
+/** Checks the field names of `list` from index `from` on (see checkFieldName). */
+function checkFieldNames(list: unknown, from: number, options: Compiled): void {
+  if (!Array.isArray(list)) return;
+  for (let i = from; i < list.length; i++) checkFieldName(list[i], options);
+}
+
 const EMPTY_SCOPE: Scope = new Set();
 export { EMPTY_SCOPE };
 
@@ -147,8 +154,9 @@ export const KINDS: ReadonlyMap<string, KindSpec> = new Map<string, KindSpec>([
   ['CTECycleClause', {
     fields: { cycle_col_list: l, cycle_mark_column: v, cycle_mark_value: n, cycle_mark_default: n, cycle_path_column: v, location: v },
   }],
-  ['ResTarget', { fields: { name: v, indirection: l, val: n, location: v } }],
-  ['ColumnRef', { fields: { fields: l, location: v } }],
+  ['ResTarget', { fields: { name: v, indirection: l, val: n, location: v }, check: (body, options) => checkFieldNames(body.indirection, 0, options) }],
+  // `t.f` and `t.col.f` may be the call f(t): every part after the first is checked as a function name too.
+  ['ColumnRef', { fields: { fields: l, location: v }, check: (body, options) => checkFieldNames(body.fields, 1, options) }],
   ['A_Star', { fields: {} }],
   ['A_Const', { fields: { ival: '@Integer', fval: '@Float', boolval: '@Boolean', sval: '@String', bsval: '@BitString', isnull: v, location: v } }],
   ['Integer', { fields: { ival: v } }],
@@ -186,7 +194,8 @@ export const KINDS: ReadonlyMap<string, KindSpec> = new Map<string, KindSpec>([
     },
   }],
   ['A_Indices', { fields: { is_slice: v, lidx: n, uidx: n } }],
-  ['A_Indirection', { fields: { arg: n, indirection: l } }],
+  // `(x).f` may be the call f(x).
+  ['A_Indirection', { fields: { arg: n, indirection: l }, check: (body, options) => checkFieldNames(body.indirection, 0, options) }],
   ['A_ArrayExpr', { fields: { elements: l, list_start: v, list_end: v, location: v } }],
   ['CollateClause', { fields: { arg: n, collname: NAMES, location: v }, check: (body, options) => checkCollation(body.collname, options) }],
   ['SubLink', {
