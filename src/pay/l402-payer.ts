@@ -32,6 +32,9 @@ function withCredential(error: GatewayError, credential: L402Credential): Gatewa
   return error;
 }
 
+/** How many paid invoices' preimages a payer remembers, to never pay one invoice twice. */
+const PAID_HASHES_KEPT = 1024;
+
 /** What a single flight hands every request in it: the credential, and whether it was paid for now. */
 interface Bought {
   credential: L402Credential;
@@ -63,6 +66,15 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const pendingRecords = new Map<string, StoredRecord>();
   /** Payment hashes whose `paid` is recorded but whose credential is not kept yet (resume must not record twice). */
   const recordedPaid = new Set<string>();
+  /** Payments under way by payment hash: one invoice is paid by one wallet call at a time, whatever the endpoint. */
+  const payingByHash = new Map<string, Promise<string>>();
+  /** Preimages of invoices paid by this payer lately (bounded), so that one invoice is never paid twice here. */
+  const paidPreimages = new Map<string, string>();
+  const rememberPaid = (paymentHash: string, preimage: string): void => {
+    paidPreimages.delete(paymentHash);
+    paidPreimages.set(paymentHash, preimage);
+    if (paidPreimages.size > PAID_HASHES_KEPT) paidPreimages.delete(paidPreimages.keys().next().value ?? '');
+  };
   // A throwing onEvent must not stop the bookkeeping of a payment (keeping its credential).
   const emit = (event: PaymentEvent): void => {
     try {
@@ -91,6 +103,48 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
         emit({ outcome: 'refused', origin, code: error.code, ...(typeof amountMsat === 'number' ? { amountMsat } : {}) });
       }
       throw error;
+    }
+  }
+
+  /**
+   * The credential for one offer, paying its invoice unless this payer already has (or is
+   * paying) it: one invoice handed to several endpoints is paid once, by one wallet call, and
+   * the others get their own credential from its preimage (`paid: false`: they paid nothing).
+   * An invoice whose earlier payment has an unknown outcome is not paid again: resume it.
+   */
+  async function credentialFor(offer: Offer, url: URL, origin: string, signal: AbortSignal | undefined, callOptions: PayFetchOptions): Promise<{ credential: L402Credential; paid: boolean }> {
+    const { paymentHash } = offer.invoice;
+    const challengeParams = offer.payment?.params;
+    // Waits for a payment of this invoice under way; whatever its end, the checks below decide.
+    for (let under = payingByHash.get(paymentHash); under !== undefined; under = payingByHash.get(paymentHash)) {
+      await raceAbort(under.catch(() => ''), signal, 'while another request paid the same invoice (its outcome is recorded)');
+    }
+    const known = paidPreimages.get(paymentHash);
+    if (known !== undefined) {
+      const credential = credentialFrom({ ...offer, challengeParams }, known, origin);
+      await cache.save(url, credential).catch(() => undefined);
+      return { credential, paid: false };
+    }
+    // Registered before any await, so that a second request for this invoice waits for this one.
+    const paying = (async (): Promise<L402Credential> => {
+      const pendingId = `pending:${paymentHash}`;
+      const pendingRecord = pendingRecords.get(pendingId) ?? (await options.store?.get(pendingId));
+      if (pendingRecord !== undefined) {
+        const pending: PendingPayment = { id: pendingId, url: String(pendingRecord.url), paymentHash, amountMsat: offer.invoice.amountMsat ?? 0 };
+        emit({ outcome: 'refused', origin, code: 'PAYMENT_OUTCOME_UNKNOWN', amountMsat: offer.invoice.amountMsat ?? 0, paymentHash });
+        throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'An earlier payment of this invoice has an unknown outcome; not paying it again. Call pay.resume(pending) once the outcome is known.', {
+          data: { origin, pending },
+        });
+      }
+      return pay(offer, url, origin, signal, callOptions);
+    })();
+    const preimage = paying.then((credential) => credential.preimage);
+    preimage.catch(() => undefined);
+    payingByHash.set(paymentHash, preimage);
+    try {
+      return { credential: await paying, paid: true };
+    } finally {
+      if (payingByHash.get(paymentHash) === preimage) payingByHash.delete(paymentHash);
     }
   }
 
@@ -138,9 +192,12 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       if (isGatewayError(error) && error.code === 'PAYMENT_FAILED') {
         // The wallet knows nothing was paid: give the budget back and forget the pending record.
         await reservation.release();
-        reservations.delete(paymentHash);
-        pendingRecords.delete(pendingId);
-        await options.store?.delete(pendingId);
+        // Only this call's own entries go (a payment of the same invoice may be recorded too).
+        if (reservations.get(paymentHash) === reservation) reservations.delete(paymentHash);
+        if (pendingRecords.get(pendingId) === record) {
+          pendingRecords.delete(pendingId);
+          await options.store?.delete(pendingId);
+        }
         emit({ outcome: 'failed', origin, code: 'PAYMENT_FAILED', amountMsat, paymentHash });
         throw new GatewayError('PAYMENT_FAILED', 'The wallet could not pay the invoice; nothing was spent.', { cause: error, data: { origin, paymentHash } });
       }
@@ -157,6 +214,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     // Audit first: the money moved and the proof checks out; nothing after this may lose the record.
     emit({ outcome: 'paid', origin, amountMsat, feeMsat: feesPaidMsat, paymentHash });
     recordedPaid.add(paymentHash);
+    rememberPaid(paymentHash, credential.preimage);
     await keep(url, origin, credential, { pendingId, paymentHash, amountMsat, feeMsat: feesPaidMsat });
     return credential;
   }
@@ -223,6 +281,15 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       await drain(response);
       await cache.evictCredential(url, credential);
       if (!bought.paid) return undefined;
+      if (!payer) {
+        // Paid by the request this one joined: that request records the rejection, once.
+        throw withCredential(
+          new GatewayError('PAID_BUT_REJECTED', `${origin} answered 402 again to a credential another request just paid for; not paying again. The credential is on the error's "credential" property.`, {
+            data: { origin, paymentHash: credential.paymentHash },
+          }),
+          credential,
+        );
+      }
       emit({ outcome: 'rejected-after-payment', origin, code: 'PAID_BUT_REJECTED', paymentHash: credential.paymentHash });
       throw withCredential(
         new GatewayError('PAID_BUT_REJECTED', `${origin} answered 402 again to a paid credential (${formatSats(bought.amountMsat)} paid); not paying again. The credential is on the error's "credential" property.`, {
@@ -319,6 +386,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       const scheme = record.scheme === 'LSAT' || record.scheme === 'Payment' ? record.scheme : 'L402';
       const challengeParams = typeof record.challenge === 'string' ? (JSON.parse(record.challenge) as Record<string, string>) : undefined;
       const credential = credentialFrom({ scheme, token: String(record.token), invoice: { paymentHash }, challengeParams }, proof, origin);
+      rememberPaid(paymentHash, credential.preimage);
       const amountMsat = typeof record.amountMsat === 'number' ? record.amountMsat : 0;
       // The outcome is known now: paid (the routing fee is not known, the whole reserve counts).
       if (!recordedPaid.has(paymentHash)) emit({ outcome: 'paid', origin, amountMsat, feeMsat: maxFeeMsat, paymentHash });
@@ -351,7 +419,9 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     for (let round = 0; ; round++) {
       const mayReuse = round === 0;
       // Single flight per endpoint: concurrent requests to one unpaid endpoint share one payment.
-      let flight = inFlight.get(endpoint);
+      // Not for `Payment`: its credential is single use, so each request pays for itself.
+      const shared = offer.scheme !== 'Payment';
+      let flight = shared ? inFlight.get(endpoint) : undefined;
       const joined = flight !== undefined;
       if (flight === undefined) {
         // Inside the flight only a credential bought for this very endpoint is taken (another
@@ -361,11 +431,15 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
         const once = async (): Promise<Bought> => {
           const found = mayReuse ? await cache.find(url, { exactOnly: true, fresh: store?.withLock !== undefined }) : undefined;
           if (found !== undefined) return { credential: found.credential, paid: false, amountMsat: 0 };
-          return { credential: await pay(offer, url, origin, signal, callOptions), paid: true, amountMsat: offer.invoice.amountMsat ?? 0 };
+          const got = await credentialFor(offer, url, origin, signal, callOptions);
+          return { ...got, amountMsat: got.paid ? (offer.invoice.amountMsat ?? 0) : 0 };
         };
-        flight = (store?.withLock === undefined ? once() : store.withLock(`l402:${endpoint}`, once)).finally(() => inFlight.delete(endpoint));
-        flight.catch(() => undefined);
-        inFlight.set(endpoint, flight);
+        const started: Promise<Bought> = (store?.withLock === undefined ? once() : store.withLock(`l402:${endpoint}`, once)).finally(() => {
+          if (inFlight.get(endpoint) === started) inFlight.delete(endpoint);
+        });
+        started.catch(() => undefined);
+        if (shared) inFlight.set(endpoint, started);
+        flight = started;
       }
       let bought: Bought;
       try {
