@@ -9,7 +9,7 @@ import type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
 export interface ApprovalView {
   /** Plain text: amount, fee reserve, origin, description, reason, the invoice, and a QR code in block characters. */
   text: string;
-  /** The invoice as an SVG QR code (for a web page or a desktop prompt). */
+  /** The invoice as an SVG QR code (for a web page or a desktop prompt); empty when it is too long for a QR code. */
   svg: string;
 }
 
@@ -36,6 +36,8 @@ export function renderApproval(
   const shownInvoice = safeServerText(request.invoice, MAX_INVOICE_CHARS);
   // Upper case makes a denser QR code; a NUT-18 request (creqA, base64url) is case-sensitive.
   const invoice = ecash ? shownInvoice : `lightning:${shownInvoice}`.toUpperCase();
+  // A QR code only of a whole invoice or request (bech32 or base64url): never of a cut or escaped one.
+  const qr = qrCode(invoice, shownInvoice === request.invoice && /^[A-Za-z0-9_=-]+$/.test(request.invoice));
   const origin = safeServerText(request.origin);
   const why =
     request.reason === 'always-ask' ? 'this origin always asks' : request.reason === 'over-auto-pay-cap' ? 'over the automatic payment limit' : 'a payment by hand';
@@ -48,10 +50,20 @@ export function renderApproval(
     `  why asked:   ${why}`,
     `  ${ecash ? 'request:' : 'invoice:'}     ${shownInvoice}`,
     '',
-    renderUnicodeCompact(invoice),
+    qr?.text ?? `(no QR code: the ${ecash ? 'request' : 'invoice'} is too long for one; copy it from the line above)`,
     `Amount to pay: ${amount} to ${origin}`,
   ];
-  return { text: lines.join('\n'), svg: renderSVG(invoice) };
+  return { text: lines.join('\n'), svg: qr?.svg ?? '' };
+}
+
+/** The QR code of `data`, or `undefined` when it is not whole or does not fit in one. */
+function qrCode(data: string, whole: boolean): { text: string; svg: string } | undefined {
+  if (!whole) return undefined;
+  try {
+    return { text: renderUnicodeCompact(data), svg: renderSVG(data) };
+  } catch {
+    return undefined; // too long for a QR code ("Data too long")
+  }
 }
 
 /** Options of {@link humanWallet}. */
@@ -73,8 +85,15 @@ export interface HumanWalletOptions {
 export function humanWallet(options: HumanWalletOptions): Wallet {
   return {
     async payInvoice({ invoice, maxFeeMsat, signal }: PayInvoiceRequest): Promise<PayInvoiceResult> {
-      const decoded = decodeInvoice(invoice);
-      const view = renderApproval({ amountMsat: decoded.amountMsat ?? 0, feeReserveMsat: maxFeeMsat, origin: 'the API being paid', description: decoded.description, invoice });
+      let decoded: ReturnType<typeof decodeInvoice>;
+      let view: ApprovalView;
+      try {
+        decoded = decodeInvoice(invoice);
+        view = renderApproval({ amountMsat: decoded.amountMsat ?? 0, feeReserveMsat: maxFeeMsat, origin: 'the API being paid', description: decoded.description, invoice });
+      } catch (error) {
+        // The person was never asked: nothing can have been paid.
+        throw new GatewayError('PAYMENT_FAILED', 'The invoice could not be shown to the person, who was not asked; nothing was paid.', { cause: error });
+      }
       const answer = options.ask({ invoice, amountMsat: decoded.amountMsat, description: safeOptionalText(decoded.description), view, signal });
       const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
       let preimage: string;

@@ -18,6 +18,8 @@ export interface InvoiceSpec {
   claimedPayee?: Uint8Array;
   /** Sign with this key. */
   secretKey: Uint8Array;
+  /** Add this many 1,000-word route-hint (`r`) fields of zeros: a long but valid invoice. */
+  routeHintFields?: number;
 }
 
 const PREFIX = { bitcoin: 'lnbc', testnet: 'lntb', signet: 'lntbs', regtest: 'lnbcrt' } as const;
@@ -60,6 +62,7 @@ export function encodeInvoice(spec: InvoiceSpec): string {
   if (spec.withPayee === true || spec.claimedPayee !== undefined) {
     data.push(...tagged(19, bytesToWordsPadded(spec.claimedPayee ?? secp256k1.getPublicKey(spec.secretKey))));
   }
+  for (let i = 0; i < (spec.routeHintFields ?? 0); i++) data.push(...tagged(3, new Array<number>(1000).fill(0)));
   // The signature covers the prefix and the data words as bytes, padded with zero bits.
   const dataBytes = wordsToBytesPadded(data);
   const digest = sha256(Uint8Array.from([...new TextEncoder().encode(prefix), ...dataBytes]));

@@ -31,7 +31,7 @@ export function fakeLightning(network: Network = 'bitcoin') {
   const ledger = {
     /** Successful payments so far. */
     payments: 0,
-    createInvoice(options: { amountMsat?: number | undefined; network?: Network; expirySeconds?: number; timestamp?: number; description?: string } = {}) {
+    createInvoice(options: { amountMsat?: number | undefined; network?: Network; expirySeconds?: number; timestamp?: number; description?: string; routeHintFields?: number } = {}) {
       const preimage = randomBytes(32);
       const paymentHash = sha256(preimage);
       const bolt11 = encodeInvoice({
@@ -42,6 +42,7 @@ export function fakeLightning(network: Network = 'bitcoin') {
         expirySeconds: options.expirySeconds ?? 600,
         ...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
         description: options.description ?? 'api access',
+        ...(options.routeHintFields === undefined ? {} : { routeHintFields: options.routeHintFields }),
       });
       invoices.set(bytesToHex(paymentHash), { preimage: bytesToHex(preimage), paid: false });
       return { bolt11, paymentHash: bytesToHex(paymentHash), preimage: bytesToHex(preimage) };

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { humanWallet, renderApproval } from '../../src/pay/approval.js';
 import type { ApprovalRequest } from '../../src/pay/l402-payer.js';
+import { createL402Payer, type PaymentEvent } from '../../src/pay/l402-payer.js';
+import { createSpendTracker } from '../../src/pay/spend-tracker.js';
+import { startServer } from '../helpers/http-server.js';
+import { fakeLightning } from '../helpers/lightning.js';
+import { testFetch } from '../net/setup.js';
 import { payRig } from './setup.js';
 
 describe('human approval', () => {
@@ -61,6 +66,61 @@ describe('human approval', () => {
     const before = rig.spend.spentLastMinuteMsat();
     await expect(payer.fetch(rig.url('/x').replace('api.test', 'wrong.test'))).rejects.toMatchObject({ code: 'PAYMENT_FAILED' });
     expect(rig.spend.spentLastMinuteMsat()).toBe(before);
+  });
+});
+
+describe('an invoice too long for a QR code', () => {
+  it('renders without a QR code (with a note), the invoice still shown whole', () => {
+    const lightning = fakeLightning();
+    const { bolt11 } = lightning.createInvoice({ amountMsat: 50_000, routeHintFields: 5 });
+    expect(bolt11.length).toBeGreaterThan(5000);
+    const view = renderApproval({ amountMsat: 50_000, feeReserveMsat: 10_000, origin: 'https://api.example', description: 'api', invoice: bolt11 });
+    expect(view.text).toContain(bolt11);
+    expect(view.text).toContain('(no QR code: the invoice is too long for one; copy it from the line above)');
+    expect(view.text).not.toMatch(/[█▀▄]/);
+    expect(view.text.split('\n').at(-1)).toBe('Amount to pay: 50 sats (+ up to 10 sats routing fee) to https://api.example');
+    expect(view.svg).toBe('');
+  });
+
+  it('no QR code of a cut or escaped invoice', () => {
+    const view = renderApproval({ amountMsat: 1000, feeReserveMsat: 0, origin: 'https://api.example', description: undefined, invoice: 'lnbc1\u001b[2Jabc' });
+    expect(view.text).toContain('(no QR code');
+    expect(view.svg).toBe('');
+  });
+
+  it('a person asked to pay a 5,000-character invoice is asked (no QR code) and can pay it', async () => {
+    const lightning = fakeLightning();
+    const invoice = lightning.createInvoice({ amountMsat: 50_000, routeHintFields: 5 });
+    await using server = await startServer((req, res) => {
+      if (req.headers.authorization === `L402 opaquetok:${invoice.preimage}`) return void res.end('paid');
+      res.writeHead(402, { 'www-authenticate': `L402 macaroon="opaquetok", invoice="${invoice.bolt11}"` }).end();
+    });
+    await using net = await testFetch({ allowedPorts: [server.port] });
+    const byHand = lightning.wallet();
+    const views: string[] = [];
+    const events: PaymentEvent[] = [];
+    const spend = createSpendTracker({ maxAutoPaySats: 100 });
+    const person = humanWallet({
+      ask: async ({ invoice: asked, view }) => {
+        views.push(view.text);
+        return (await byHand.payInvoice({ invoice: asked, maxFeeMsat: 0, signal: new AbortController().signal })).preimage;
+      },
+    });
+    const payer = createL402Payer({ fetch: net.fetch, spend, wallet: person, onEvent: (e) => events.push(e) });
+    expect(await (await payer.fetch(`http://api.test:${server.port}/x`)).text()).toBe('paid');
+    expect(views).toHaveLength(1);
+    expect(views[0]).toContain('(no QR code');
+    expect(byHand.calls).toBe(1);
+    expect(events.map((e) => e.outcome)).toEqual(['paid']);
+    expect(spend.spentLastMinuteMsat()).toBe(60_000); // the amount and the whole fee reserve (the fee is unknown)
+  });
+
+  it('an invoice that cannot be shown: PAYMENT_FAILED (the budget is given back), and the person is never asked', async () => {
+    let asked = 0;
+    const person = humanWallet({ ask: () => Promise.resolve((asked++, '00'.repeat(32))) });
+    const error = await person.payInvoice({ invoice: 'lnbc1notaninvoice', maxFeeMsat: 0, signal: new AbortController().signal }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PAYMENT_FAILED' });
+    expect(asked).toBe(0);
   });
 });
 
