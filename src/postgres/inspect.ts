@@ -8,7 +8,10 @@ export interface ServerInspection {
   /**
    * Functions, operators and types in the searchPath schemas named like a `pg_catalog` one, that
    * no extension installed (`public.upper(character varying)`): the CVE-2018-1058 pattern, where
-   * a closer match on the argument types beats the built-in the validator allowed.
+   * a closer match on the argument types beats the built-in the validator allowed. Also every
+   * function there (extensions' included) that the role may execute with one argument: PostgreSQL
+   * reads `x.f` as the call `f(x)` when `x` has no column `f`, which the validator cannot tell
+   * from a column (pg_catalog's are checked by name, see walker/field-functions.ts).
    */
   shadows: string[];
   /** searchPath schemas where a role other than the owner (or PUBLIC) may CREATE objects: `schema (role)`. */
@@ -22,6 +25,13 @@ FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespa
 WHERE n.nspname = ANY ($1::name[])
   AND EXISTS (SELECT 1 FROM pg_catalog.pg_proc b WHERE b.pronamespace = 'pg_catalog'::regnamespace AND b.proname = p.proname)
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'function ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || '), callable as x.' || p.proname, n.nspname, p.proname, 'f'
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = ANY ($1::name[]) AND p.prokind = 'f'
+  AND ((p.pronargs >= 1 AND p.pronargs - p.pronargdefaults <= 1) OR p.provariadic <> 0)
+  AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc b WHERE b.pronamespace = 'pg_catalog'::regnamespace AND b.proname = p.proname)
 UNION ALL
 SELECT 'operator ' || n.nspname || '.' || o.oprname || '(' || coalesce(format_type(o.oprleft, NULL), 'NONE') || ', ' || coalesce(format_type(o.oprright, NULL), 'NONE') || ')', n.nspname, o.oprname, 'o'
 FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace

@@ -59,7 +59,7 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
         if (found.shadows.length > 0) {
           refusal = new GatewayError(
             'CONFIG_INVALID',
-            `connectors.postgres refuses to run queries: the searchPath schemas hold look-alikes of built-ins that would be picked over them (${found.shadows.slice(0, 10).join('; ')}${found.shadows.length > 10 ? '; …' : ''}). Drop them or move them out of the searchPath, then create the connector again.`,
+            `connectors.postgres refuses to run queries: the searchPath schemas hold look-alikes of built-ins that would be picked over them, or functions the role may call as x.f (${found.shadows.slice(0, 10).join('; ')}${found.shadows.length > 10 ? '; …' : ''}). Drop them, move them out of the searchPath, REVOKE EXECUTE on them from the role (and PUBLIC), or list the safe ones in allowFunctions; then create the connector again.`,
             { data: { shadows: found.shadows.slice(0, 100) } },
           );
           warn(refusal.message);

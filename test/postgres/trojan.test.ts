@@ -112,6 +112,38 @@ describe('search_path trojans', () => {
   });
 });
 
+describe('functions callable as x.f', () => {
+  it('refuses to run anything while the role may execute a one-argument function of a searchPath schema; runs once EXECUTE is revoked', async () => {
+    await db.admin('CREATE DATABASE field_notation');
+    await adminOn(
+      'field_notation',
+      `${TABLES}
+      CREATE FUNCTION public.leak(people) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'leak ran'; PERFORM pg_catalog.pg_advisory_lock(4444); RETURN 1; END $$;`,
+    );
+    const { pool, notices } = notingPool('field_notation');
+    const postgres = await createPostgres({ connectionString: agentOn('field_notation') }, { pool, warn: () => undefined });
+    // Without the check, `people.leak` is the call leak(people): the validator cannot tell it from a column.
+    await expect(postgres.query({ sql: 'SELECT people.leak FROM people' }, limits)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/function public\.leak\(public\.people\), callable as x\.leak/) as unknown,
+    });
+    expect(notices).toEqual([]);
+    expect(await advisoryLocks()).toEqual([]);
+    await postgres.close();
+    await pool.end();
+
+    await adminOn('field_notation', 'REVOKE EXECUTE ON FUNCTION public.leak(people) FROM PUBLIC');
+    const revoked = await createPostgres({ connectionString: agentOn('field_notation') }, { warn: () => undefined });
+    try {
+      expect((await revoked.query({ sql: 'SELECT count(*) AS n FROM people' }, limits)).rows).toEqual([{ n: '2' }]);
+      await expect(revoked.query({ sql: 'SELECT people.leak FROM people' }, limits)).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+      expect(await advisoryLocks()).toEqual([]);
+    } finally {
+      await revoked.close();
+    }
+  });
+});
+
 describe('session state does not survive on the pooled connection', () => {
   it.each([
     ['the connector pool (DISCARD ALL)', false],
