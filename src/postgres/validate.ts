@@ -58,6 +58,8 @@ const MAX_OPERATOR_RUN = 256;
 const DEFAULT_SEARCH_PATH = ['public'];
 
 const compiledCache = new WeakMap<ValidateSqlOptions, Compiled>();
+/** The default options, one object, so their compiled form is cached like any other. */
+const NO_OPTIONS: ValidateSqlOptions = Object.freeze({});
 
 function compile(options: ValidateSqlOptions): Compiled {
   let compiled = compiledCache.get(options);
@@ -121,7 +123,7 @@ function checkExplain(explain: Node, options: Compiled): Node {
  * that looks like SQL is just a string. Never throws, never recurses on the input: too deep or
  * too long a query is refused. Call {@link loadParser} once before (or use {@link validateSql}).
  */
-export function validateSqlSync(sql: string, options: ValidateSqlOptions = {}): SqlVerdict {
+export function validateSqlSync(sql: string, options: ValidateSqlOptions = NO_OPTIONS): SqlVerdict {
   if (sql.length > MAX_SQL_LENGTH) return refused(`the query is longer than ${MAX_SQL_LENGTH} characters`, 'unknown');
   // Deep input is refused before the parser sees it: the parser's C recursion is where a stack runs
   // out. Many tokens make a large tree (about 40 bytes of JSON per character), parsed on the
@@ -173,7 +175,7 @@ export function validateSqlSync(sql: string, options: ValidateSqlOptions = {}): 
  * await validateSql('SELECT "update" FROM t');    // { allowed: true, statementType: 'select', ... }
  * ```
  */
-export async function validateSql(sql: string, options: ValidateSqlOptions = {}): Promise<SqlVerdict> {
+export async function validateSql(sql: string, options: ValidateSqlOptions = NO_OPTIONS): Promise<SqlVerdict> {
   await loadParser();
   return validateSqlSync(sql, options);
 }
