@@ -2,7 +2,7 @@ import { renderSVG, renderUnicodeCompact } from 'uqr';
 import { GatewayError } from '../errors.js';
 import { decodeInvoice } from './bolt11.js';
 import type { ApprovalRequest } from './payer-types.js';
-import { formatSats, MAX_INVOICE_CHARS, safeOptionalText, safeServerText } from './server-text.js';
+import { formatSats, MAX_INVOICE_CHARS, safeOptionalText, safeShownText as shown } from './server-text.js';
 import type { PayInvoiceRequest, PayInvoiceResult, Wallet } from './wallet.js';
 
 /** What a person needs to decide on, or to pay, a Lightning payment. */
@@ -18,8 +18,10 @@ export interface ApprovalView {
  * reserve, the origin asking, the invoice's description, why a person is asked, the BOLT11
  * string, the invoice as a QR code, in block characters for a terminal and as SVG, and the
  * amount again on the last line. Every text is escaped first: control characters (terminal
- * escape codes), bidi overrides and line separators show as `\u{…}`, and long texts are cut,
- * so a payee cannot make a 2,500,000-sat invoice read as 21 sats.
+ * escape codes), bidi overrides, invisible and format characters, line separators and stacked
+ * combining marks show as `\u{…}`, and long texts are cut (once: the already escaped and cut
+ * text of an {@link ApprovalRequest} is not cut again), so a payee cannot make a
+ * 2,500,000-sat invoice read as 21 sats. No QR code is drawn of an invoice too long for one.
  *
  * @example
  * ```ts
@@ -33,20 +35,20 @@ export function renderApproval(
   request: Pick<ApprovalRequest, 'amountMsat' | 'feeReserveMsat' | 'origin' | 'description' | 'invoice'> & Partial<Pick<ApprovalRequest, 'reason' | 'method' | 'mint'>>,
 ): ApprovalView {
   const ecash = request.method === 'cashu';
-  const shownInvoice = safeServerText(request.invoice, MAX_INVOICE_CHARS);
+  const shownInvoice = shown(request.invoice, MAX_INVOICE_CHARS);
   // Upper case makes a denser QR code; a NUT-18 request (creqA, base64url) is case-sensitive.
   const invoice = ecash ? shownInvoice : `lightning:${shownInvoice}`.toUpperCase();
   // A QR code only of a whole invoice or request (bech32 or base64url): never of a cut or escaped one.
   const qr = qrCode(invoice, shownInvoice === request.invoice && /^[A-Za-z0-9_=-]+$/.test(request.invoice));
-  const origin = safeServerText(request.origin);
+  const origin = shown(request.origin);
   const why =
     request.reason === 'always-ask' ? 'this origin always asks' : request.reason === 'over-auto-pay-cap' ? 'over the automatic payment limit' : 'a payment by hand';
   const amount = `${formatSats(request.amountMsat)} (+ up to ${formatSats(request.feeReserveMsat)} ${ecash ? 'mint fees' : 'routing fee'})`;
   const lines = [
     `Payment requested by ${origin}`,
     `  amount:      ${amount}`,
-    ...(ecash ? [`  paid with:   Cashu ecash from ${safeServerText(request.mint ?? 'an allowed mint')}`] : []),
-    `  description: ${request.description === undefined ? '(none)' : safeServerText(request.description)}`,
+    ...(ecash ? [`  paid with:   Cashu ecash from ${shown(request.mint ?? 'an allowed mint')}`] : []),
+    `  description: ${request.description === undefined ? '(none)' : shown(request.description)}`,
     `  why asked:   ${why}`,
     `  ${ecash ? 'request:' : 'invoice:'}     ${shownInvoice}`,
     '',
@@ -87,14 +89,16 @@ export function humanWallet(options: HumanWalletOptions): Wallet {
     async payInvoice({ invoice, maxFeeMsat, signal }: PayInvoiceRequest): Promise<PayInvoiceResult> {
       let decoded: ReturnType<typeof decodeInvoice>;
       let view: ApprovalView;
+      let description: string | undefined;
       try {
         decoded = decodeInvoice(invoice);
-        view = renderApproval({ amountMsat: decoded.amountMsat ?? 0, feeReserveMsat: maxFeeMsat, origin: 'the API being paid', description: decoded.description, invoice });
+        description = safeOptionalText(decoded.description);
+        view = renderApproval({ amountMsat: decoded.amountMsat ?? 0, feeReserveMsat: maxFeeMsat, origin: 'the API being paid', description, invoice });
       } catch (error) {
         // The person was never asked: nothing can have been paid.
         throw new GatewayError('PAYMENT_FAILED', 'The invoice could not be shown to the person, who was not asked; nothing was paid.', { cause: error });
       }
-      const answer = options.ask({ invoice, amountMsat: decoded.amountMsat, description: safeOptionalText(decoded.description), view, signal });
+      const answer = options.ask({ invoice, amountMsat: decoded.amountMsat, description, view, signal });
       const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
       let preimage: string;
       try {

@@ -69,6 +69,21 @@ describe('human approval', () => {
   });
 });
 
+describe('server text in the approval view', () => {
+  it('a description escaped and cut for approve() is shown as it is: not cut again, the count right', async () => {
+    const { safeServerText } = await import('../../src/pay/server-text.js');
+    const raw = `${'\u001b[2J'.repeat(60)}\u{e0049}${'x\u0336\u0336\u0336'.repeat(10)}`;
+    const forApprove = safeServerText(raw);
+    expect(forApprove).toMatch(/… \(\d+ more characters\)$/);
+    const view = renderApproval({ amountMsat: 1000, feeReserveMsat: 0, origin: 'https://api.example', description: forApprove, invoice: 'lnbc1' });
+    expect(view.text).toContain(`  description: ${forApprove}\n`);
+    expect(view.text).not.toContain('\u001b');
+    // Raw text handed to renderApproval directly is escaped, and cut once.
+    const direct = renderApproval({ amountMsat: 1000, feeReserveMsat: 0, origin: 'https://api.example', description: `a\u200b${'\u0301'.repeat(9)}`, invoice: 'lnbc1' });
+    expect(direct.text).toContain(`  description: a\\u{200b}\u0301\u0301${'\\u{301}'.repeat(7)}\n`);
+  });
+});
+
 describe('an invoice too long for a QR code', () => {
   it('renders without a QR code (with a note), the invoice still shown whole', () => {
     const lightning = fakeLightning();
