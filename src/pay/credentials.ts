@@ -1,5 +1,14 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { Headers } from 'undici';
+import type { GuardedRequestInit } from '../net/fetch.js';
 import type { CredentialBackend, StoredRecord } from '../store/credential-store.js';
+import { normalisePreimage } from '../store/validate.js';
+import type { Invoice } from './bolt11.js';
+import { readMacaroon } from './macaroon.js';
+import type { Offer } from './offers.js';
 import { canonicalOrigin } from './origin.js';
+import { paymentAuthorization } from './payment-scheme.js';
 
 /**
  * A paid credential, as sent back: `Authorization: <scheme> <token>:<preimage>` for L402 and
@@ -29,6 +38,41 @@ export interface L402Credential {
  */
 export function authorization(credential: L402Credential): string {
   return credential.header ?? `${credential.scheme} ${credential.token}:${credential.preimage}`;
+}
+
+/** What a paid credential is made of: the challenge's scheme, token (and Payment params) and the invoice's hash. */
+export type ProofOffer = Pick<Offer, 'scheme' | 'token'> & { invoice: Pick<Invoice, 'paymentHash'>; challengeParams?: Readonly<Record<string, string>> | undefined };
+
+/** The credential `preimage` proves was paid for, or `undefined` when it does not hash to the invoice's payment hash. */
+export function provenCredential(offer: ProofOffer, preimage: string): L402Credential | undefined {
+  let normal: string;
+  try {
+    normal = normalisePreimage(preimage);
+  } catch {
+    return undefined;
+  }
+  if (bytesToHex(sha256(hexToBytes(normal))) !== offer.invoice.paymentHash) return undefined;
+  const header = offer.scheme === 'Payment' && offer.challengeParams !== undefined ? paymentAuthorization(offer.challengeParams, normal) : undefined;
+  return {
+    scheme: offer.scheme,
+    token: offer.token,
+    header,
+    preimage: normal,
+    paymentHash: offer.invoice.paymentHash,
+    expiresAtMs: offer.scheme === 'Payment' ? undefined : readMacaroon(offer.token)?.expiresAtMs,
+  };
+}
+
+/** The request's headers as a plain record, with the credential's Authorization. */
+export function withAuthorization(init: GuardedRequestInit, credential: L402Credential): Record<string, string> {
+  const headers = new Headers(init.headers);
+  headers.set('authorization', authorization(credential));
+  return Object.fromEntries(headers);
+}
+
+/** Reads and drops a 402's (small) body, so its connection can be reused. */
+export async function drain(response: Response): Promise<void> {
+  await response.arrayBuffer().catch(() => undefined);
 }
 
 /** The directory of a path: `/paid/a` → `/paid/`. */

@@ -1,23 +1,17 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { Headers } from 'undici';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GuardedRequestInit } from '../net/fetch.js';
 import type { StoredRecord } from '../store/credential-store.js';
-import { normalisePreimage } from '../store/validate.js';
-import type { Invoice } from './bolt11.js';
 import { explainAbort, raceAbort, throwIfAborted } from './abort.js';
 import { canonicalOrigin, configOrigin } from './origin.js';
 import type { L402Payer, L402PayerOptions, PayFetchOptions, PaymentEvent, PendingPayment, WalletOrder } from './payer-types.js';
 import { formatSats } from './server-text.js';
-import { authorization, CredentialCache, scopeOf, type L402Credential } from './credentials.js';
-import { readMacaroon } from './macaroon.js';
+import { CredentialCache, drain, provenCredential, scopeOf, withAuthorization, type L402Credential, type ProofOffer } from './credentials.js';
 import { checkOffer, readOffer, type Offer } from './offers.js';
-import { paymentAuthorization } from './payment-scheme.js';
 import { budgetGate, type BudgetGate } from './budget-gate.js';
 import { MSAT_PER_SAT, type LedgerReservation } from './spend-tracker.js';
 import type { Wallet } from './wallet.js';
 import { createCashuPayer } from './cashu-payer.js';
+import { invoiceFlights } from './invoice-flight.js';
 import type { CashuOffer } from './cashu-request.js';
 
 const NO_WALLET: Wallet = {
@@ -31,9 +25,6 @@ function withCredential(error: GatewayError, credential: L402Credential): Gatewa
   Object.defineProperty(error, 'credential', { value: credential, enumerable: false });
   return error;
 }
-
-/** How many paid invoices' preimages a payer remembers, to never pay one invoice twice. */
-const PAID_HASHES_KEPT = 1024;
 
 /** What a single flight hands every request in it: the credential, and whether it was paid for now. */
 interface Bought {
@@ -66,15 +57,8 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const pendingRecords = new Map<string, StoredRecord>();
   /** Payment hashes whose `paid` is recorded but whose credential is not kept yet (resume must not record twice). */
   const recordedPaid = new Set<string>();
-  /** Payments under way by payment hash: one invoice is paid by one wallet call at a time, whatever the endpoint. */
-  const payingByHash = new Map<string, Promise<string>>();
-  /** Preimages of invoices paid by this payer lately (bounded), so that one invoice is never paid twice here. */
-  const paidPreimages = new Map<string, string>();
-  const rememberPaid = (paymentHash: string, preimage: string): void => {
-    paidPreimages.delete(paymentHash);
-    paidPreimages.set(paymentHash, preimage);
-    if (paidPreimages.size > PAID_HASHES_KEPT) paidPreimages.delete(paidPreimages.keys().next().value ?? '');
-  };
+  /** One invoice is paid by one wallet call at a time, and once, whatever the endpoint. */
+  const flights = invoiceFlights();
   // A throwing onEvent must not stop the bookkeeping of a payment (keeping its credential).
   const emit = (event: PaymentEvent): void => {
     try {
@@ -114,38 +98,22 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
    */
   async function credentialFor(offer: Offer, url: URL, origin: string, signal: AbortSignal | undefined, callOptions: PayFetchOptions): Promise<{ credential: L402Credential; paid: boolean }> {
     const { paymentHash } = offer.invoice;
-    const challengeParams = offer.payment?.params;
-    // Waits for a payment of this invoice under way; whatever its end, the checks below decide.
-    for (let under = payingByHash.get(paymentHash); under !== undefined; under = payingByHash.get(paymentHash)) {
-      await raceAbort(under.catch(() => ''), signal, 'while another request paid the same invoice (its outcome is recorded)');
-    }
-    const known = paidPreimages.get(paymentHash);
-    if (known !== undefined) {
-      const credential = credentialFrom({ ...offer, challengeParams }, known, origin);
-      await cache.save(url, credential).catch(() => undefined);
-      return { credential, paid: false };
-    }
-    // Registered before any await, so that a second request for this invoice waits for this one.
-    const paying = (async (): Promise<L402Credential> => {
+    const got = await flights.run(paymentHash, signal, async () => {
       const pendingId = `pending:${paymentHash}`;
       const pendingRecord = pendingRecords.get(pendingId) ?? (await options.store?.get(pendingId));
       if (pendingRecord !== undefined) {
-        const pending: PendingPayment = { id: pendingId, url: String(pendingRecord.url), paymentHash, amountMsat: offer.invoice.amountMsat ?? 0 };
-        emit({ outcome: 'refused', origin, code: 'PAYMENT_OUTCOME_UNKNOWN', amountMsat: offer.invoice.amountMsat ?? 0, paymentHash });
+        const amountMsat = offer.invoice.amountMsat ?? 0;
+        emit({ outcome: 'refused', origin, code: 'PAYMENT_OUTCOME_UNKNOWN', amountMsat, paymentHash });
         throw new GatewayError('PAYMENT_OUTCOME_UNKNOWN', 'An earlier payment of this invoice has an unknown outcome; not paying it again. Call pay.resume(pending) once the outcome is known.', {
-          data: { origin, pending },
+          data: { origin, pending: { id: pendingId, url: String(pendingRecord.url), paymentHash, amountMsat } satisfies PendingPayment },
         });
       }
       return pay(offer, url, origin, signal, callOptions);
-    })();
-    const preimage = paying.then((credential) => credential.preimage);
-    preimage.catch(() => undefined);
-    payingByHash.set(paymentHash, preimage);
-    try {
-      return { credential: await paying, paid: true };
-    } finally {
-      if (payingByHash.get(paymentHash) === preimage) payingByHash.delete(paymentHash);
-    }
+    });
+    if ('paid' in got) return { credential: got.paid, paid: true };
+    const credential = credentialFrom({ ...offer, challengeParams: offer.payment?.params }, got.known, origin);
+    await cache.save(url, credential).catch(() => undefined);
+    return { credential, paid: false };
   }
 
   /** Pays one offer: budget (and approval), pending record, wallet, preimage check, `paid`, then the stores. */
@@ -214,7 +182,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     // Audit first: the money moved and the proof checks out; nothing after this may lose the record.
     emit({ outcome: 'paid', origin, amountMsat, feeMsat: feesPaidMsat, paymentHash });
     recordedPaid.add(paymentHash);
-    rememberPaid(paymentHash, credential.preimage);
+    flights.remember(paymentHash, credential.preimage);
     await keep(url, origin, credential, { pendingId, paymentHash, amountMsat, feeMsat: feesPaidMsat });
     return credential;
   }
@@ -241,32 +209,14 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     }
   }
 
-  function credentialFrom(
-    offer: Pick<Offer, 'scheme' | 'token'> & { invoice: Pick<Invoice, 'paymentHash'>; challengeParams?: Readonly<Record<string, string>> | undefined },
-    preimage: string,
-    origin: string,
-  ): L402Credential {
-    let normal: string;
-    try {
-      normal = normalisePreimage(preimage);
-    } catch {
-      normal = '';
-    }
-    if (normal === '' || bytesToHex(sha256(hexToBytes(normal))) !== offer.invoice.paymentHash) {
-      emit({ outcome: 'failed', origin, code: 'PREIMAGE_MISMATCH', paymentHash: offer.invoice.paymentHash });
-      throw new GatewayError('PREIMAGE_MISMATCH', 'The wallet returned a preimage that does not match the payment hash; nothing was cached or sent, and the budget stays spent.', {
-        data: { origin, paymentHash: offer.invoice.paymentHash },
-      });
-    }
-    const header = offer.scheme === 'Payment' && offer.challengeParams !== undefined ? paymentAuthorization(offer.challengeParams, normal) : undefined;
-    return {
-      scheme: offer.scheme,
-      token: offer.token,
-      header,
-      preimage: normal,
-      paymentHash: offer.invoice.paymentHash,
-      expiresAtMs: offer.scheme === 'Payment' ? undefined : readMacaroon(offer.token)?.expiresAtMs,
-    };
+  /** The credential that `preimage` proves paid for; a wrong preimage is recorded and refused. */
+  function credentialFrom(offer: ProofOffer, preimage: string, origin: string): L402Credential {
+    const credential = provenCredential(offer, preimage);
+    if (credential !== undefined) return credential;
+    emit({ outcome: 'failed', origin, code: 'PREIMAGE_MISMATCH', paymentHash: offer.invoice.paymentHash });
+    throw new GatewayError('PREIMAGE_MISMATCH', 'The wallet returned a preimage that does not match the payment hash; nothing was cached or sent, and the budget stays spent.', {
+      data: { origin, paymentHash: offer.invoice.paymentHash },
+    });
   }
 
   /**
@@ -386,7 +336,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       const scheme = record.scheme === 'LSAT' || record.scheme === 'Payment' ? record.scheme : 'L402';
       const challengeParams = typeof record.challenge === 'string' ? (JSON.parse(record.challenge) as Record<string, string>) : undefined;
       const credential = credentialFrom({ scheme, token: String(record.token), invoice: { paymentHash }, challengeParams }, proof, origin);
-      rememberPaid(paymentHash, credential.preimage);
+      flights.remember(paymentHash, credential.preimage);
       const amountMsat = typeof record.amountMsat === 'number' ? record.amountMsat : 0;
       // The outcome is known now: paid (the routing fee is not known, the whole reserve counts).
       if (!recordedPaid.has(paymentHash)) emit({ outcome: 'paid', origin, amountMsat, feeMsat: maxFeeMsat, paymentHash });
@@ -457,16 +407,4 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       if (round > 0) throw new GatewayError('PAID_BUT_REJECTED', `${origin} refused every credential offered; not paying again.`, { data: { origin } });
     }
   }
-}
-
-/** Reads and drops a 402's (small) body, so its connection can be reused. */
-async function drain(response: Response): Promise<void> {
-  await response.arrayBuffer().catch(() => undefined);
-}
-
-/** The request's headers as a plain record, with the credential's Authorization. */
-function withAuthorization(init: GuardedRequestInit, credential: L402Credential): Record<string, string> {
-  const headers = new Headers(init.headers);
-  headers.set('authorization', authorization(credential));
-  return Object.fromEntries(headers);
 }
