@@ -82,10 +82,14 @@ function directoryOf(pathname: string): string {
 
 /**
  * Where a credential bought at `url` is kept: the exact endpoint (canonical origin and path) it
- * was bought at, and the directory under which it is tried for other endpoints.
+ * was bought at, and the directory under which it is tried for other endpoints (`/paid/a` →
+ * `/paid/`; a top-level `/v1` → `/v1/`, so that only one bought at `/` is tried origin-wide).
  */
 export function scopeOf(url: URL, origin = canonicalOrigin(url)): { endpoint: string; scope: string } {
-  return { endpoint: `${origin}${url.pathname}`, scope: `${origin}${directoryOf(url.pathname)}` };
+  const directory = directoryOf(url.pathname);
+  // Bought at a top-level path (`/v1`): tried under `/v1/`, not for the whole origin.
+  const scope = directory === '/' && url.pathname !== '/' ? `${url.pathname}/` : directory;
+  return { endpoint: `${origin}${url.pathname}`, scope: `${origin}${scope}` };
 }
 
 /** Store and memory keys: `l402-at:` an exact endpoint, `l402:` a directory prefix. */

@@ -12,7 +12,7 @@ describe('credentials scoped by endpoint', () => {
     expect(rig.lightning.payments).toBe(2);
     expect(rig.spend.spentLastMinuteMsat()).toBe(20_000);
     expect(rig.events.map((e) => e.outcome)).toEqual(['paid', 'paid', 'reused', 'reused', 'reused', 'reused']);
-    // /a: unpaid + paid; /b: with /a's credential (402, it pays) + paid; then one request per reuse.
+    // /a: unpaid + paid; /b (not under /a/, so /a's credential is not tried): unpaid + paid; then one request per reuse.
     expect(rig.server.requests).toHaveLength(2 + 2 + 4);
   });
 
@@ -38,6 +38,25 @@ describe('credentials scoped by endpoint', () => {
     expect(await (await rig.payer.fetch(rig.url('/dir/a'))).text()).toBe('paid:GET /dir/a');
     expect(rig.wallet.calls).toBe(2);
     expect(rig.events.map((e) => e.outcome)).toEqual(['paid', 'paid', 'reused']);
+  });
+
+  it('a credential bought at a top-level path (/v1) is tried under /v1/ only, never for the whole origin', async () => {
+    await using rig = await payRig();
+    await rig.payer.fetch(rig.url('/v1'));
+    expect(rig.wallet.calls).toBe(1);
+    const sent = rig.server.requests.at(-1)?.headers.authorization ?? '';
+    expect(sent).toMatch(/^L402 /);
+    // Under /v1/: reused, no payment.
+    expect((await rig.payer.fetch(rig.url('/v1/items'))).status).toBe(200);
+    expect(rig.server.requests.at(-1)?.headers.authorization).toBe(sent);
+    expect(rig.wallet.calls).toBe(1);
+    // Elsewhere on the origin: not sent (the first request carries no credential), paid for itself.
+    const before = rig.server.requests.length;
+    await rig.payer.fetch(rig.url('/admin/secret'));
+    expect(rig.server.requests[before]?.headers.authorization).toBeUndefined();
+    await rig.payer.fetch(rig.url('/v2'));
+    expect(rig.server.requests.filter((r) => r.url === '/v2' && r.headers.authorization === sent)).toEqual([]);
+    expect(rig.wallet.calls).toBe(3);
   });
 
   it('a credential is tried under its path prefix only: one bought under /x/ is not sent to /y/', async () => {
