@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { type Dispatcher, Headers, type HeadersInit, Response } from 'undici';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { createGuardedAgent, type GuardedAgentOptions } from './agent.js';
-import { headerProblem, isSpoofingHeader, SENSITIVE_HEADERS, spoofingRefusal, TRANSPORT_HEADERS } from './headers.js';
+import { headerProblem, isCredentialHeader, isSpoofingHeader, isTransportHeader, spoofingRefusal } from './headers.js';
 import { compileInjections } from './inject.js';
 import { nextHop, redirectTarget } from './redirect.js';
 import { backoffMs, isIdempotent, isRetryableError, isRetryableStatus, sleep } from './retry.js';
@@ -128,7 +128,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
   async function attempt(x: Exchange, signal: Deadline, hostname: string): Promise<Dispatcher.ResponseData> {
     const injected = injectedFor(x.url, hostname);
     const headers = injected === undefined ? x.headers : { ...x.headers, ...injected };
-    const retryable = isIdempotent(x.method) && injected === undefined && !Object.keys(x.headers).some((h) => SENSITIVE_HEADERS.has(h));
+    const retryable = isIdempotent(x.method) && injected === undefined && !Object.keys(x.headers).some((h) => isCredentialHeader(h));
     for (let tries = 0; ; tries++) {
       const canRetry = retryable && tries < x.retries;
       let response: Dispatcher.ResponseData;
@@ -267,7 +267,7 @@ function headerMap(init: GuardedRequestInit['headers'] | Request['headers'] | un
     const name = rawName.toLowerCase();
     const problem = headerProblem(name, String(value));
     if (problem !== undefined) throw new GatewayError('VALIDATION_FAILED', `Invalid request: ${problem}.`);
-    if (TRANSPORT_HEADERS.has(name)) throw new GatewayError('VALIDATION_FAILED', `Header ${name} is set by the client and may not be given.`);
+    if (isTransportHeader(name)) throw new GatewayError('VALIDATION_FAILED', `Header ${name} is set by the client and may not be given.`);
     if (isSpoofingHeader(name)) throw spoofingRefusal(name);
     headers[name] = headers[name] === undefined ? String(value) : `${headers[name]}, ${String(value)}`;
   }

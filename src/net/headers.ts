@@ -29,7 +29,8 @@ export const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 // API-key style names: x-api-key, api_key, x-auth-token, x-access-token, x-session-id, ...
-const CREDENTIAL_NAME = /(^|[-_])(api[-_]?key|apikey|auth|authorization|token|secret|session|password|passwd|cookie|credentials?)([-_]|$)/;
+// Also subscription-key (Azure APIM), functions-key, access-key, private-key.
+const CREDENTIAL_NAME = /(^|[-_])(api[-_]?key|apikey|auth|authorization|token|secret|session|password|passwd|cookie|credentials?|subscription[-_]?key|functions[-_]key|access[-_]?key|private[-_]?key)([-_]|$)/;
 
 /** True for a header an agent must not set: credentials, cookies, API keys, payment proofs. */
 export function isCredentialHeader(name: string): boolean {
@@ -68,6 +69,14 @@ export const SPOOFING_HEADERS: ReadonlySet<string> = new Set([
   'metadata-flavor',
   'x-google-metadata-request',
   'x-identity-header',
+  'x-azure-clientip',
+  'x-azure-socketip',
+  // Routing overrides a front server may trust as much as the client address.
+  'x-original-url',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ]);
 
 // x-forwarded, x-forwarded-for/-host/-proto/-port/-server/…, x-original-forwarded-for, x-aws-ec2-metadata-*.
@@ -75,7 +84,21 @@ const SPOOFING_NAME = /^(x-forwarded(-.*)?|x-original-forwarded-.*|x-aws-ec2-met
 
 /** True for a client-address, forwarding or cloud-metadata header (lower case): never sent on the agent's word. */
 export function isSpoofingHeader(name: string): boolean {
-  return SPOOFING_HEADERS.has(name) || SPOOFING_NAME.test(name);
+  const spelled = hyphenated(name);
+  return SPOOFING_HEADERS.has(spelled) || SPOOFING_NAME.test(spelled);
+}
+
+/**
+ * `x_forwarded_for` → `x-forwarded-for`. CGI, WSGI, PHP and Rack map `_` and `-` to the same
+ * `HTTP_X_FORWARDED_FOR`, so a name is matched with its underscores read as hyphens.
+ */
+export function hyphenated(name: string): string {
+  return name.includes('_') ? name.replaceAll('_', '-') : name;
+}
+
+/** True for a header the client sets itself (hop-by-hop, framing), in either spelling. */
+export function isTransportHeader(name: string): boolean {
+  return TRANSPORT_HEADERS.has(hyphenated(name));
 }
 
 /** The refusal of a client-address, forwarding or cloud-metadata header (`VALIDATION_FAILED`, naming it). */

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../errors.js';
-import { SENSITIVE_HEADERS } from './headers.js';
+import { isCredentialHeader } from './headers.js';
 
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 /** Headers that describe a body, dropped when a redirect drops the body. */
@@ -35,7 +35,7 @@ export interface Hop {
 
 /**
  * The request for the next hop: 307/308 keep method and body; 301/302/303 become GET without
- * a body (HEAD stays HEAD). When the origin changes, credentials and payment proofs are not
+ * a body (HEAD stays HEAD). When the origin changes, credential-like headers and payment proofs are not
  * sent on (host-injected headers are added per hop, so they never follow either).
  */
 export function nextHop(previous: Hop, statusCode: number, next: URL): Hop {
@@ -47,7 +47,8 @@ export function nextHop(previous: Hop, statusCode: number, next: URL): Hop {
     for (const name of BODY_HEADERS) delete headers[name];
   }
   if (next.origin !== previous.url.origin) {
-    for (const name of SENSITIVE_HEADERS) delete headers[name];
+    // Every credential-like name (X-Api-Key, Private-Token…), not only Authorization and Cookie.
+    for (const name of Object.keys(headers)) if (isCredentialHeader(name)) delete headers[name];
   }
   return { url: next, method, headers, body };
 }

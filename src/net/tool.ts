@@ -4,7 +4,7 @@ import { GatewayError } from '../errors.js';
 import { defineTool, type ToolDefinition } from '../tools.js';
 import type { HttpConnectorConfig } from './config.js';
 import type { GuardedFetch } from './fetch.js';
-import { headerProblem, HIDDEN_RESPONSE_HEADERS, isCredentialHeader, isSpoofingHeader, spoofingRefusal, TRANSPORT_HEADERS } from './headers.js';
+import { headerProblem, HIDDEN_RESPONSE_HEADERS, isCredentialHeader, isSpoofingHeader, isTransportHeader, spoofingRefusal, TRANSPORT_HEADERS } from './headers.js';
 
 /** What `http.fetch` returns to the agent. */
 export interface HttpFetchResult {
@@ -48,7 +48,7 @@ export function agentHeaders(given: Readonly<Record<string, string>> | undefined
     const name = rawName.toLowerCase();
     const problem = headerProblem(name, value);
     if (problem !== undefined) throw new GatewayError('VALIDATION_FAILED', `Invalid arguments for ${tool}: ${problem}.`);
-    if (TRANSPORT_HEADERS.has(name) || isCredentialHeader(name)) {
+    if (isTransportHeader(name) || isCredentialHeader(name)) {
       throw new GatewayError('VALIDATION_FAILED', `Header ${name} may not be set by the agent (credentials and transport headers are the host's).`, {
         data: { header: name },
       });

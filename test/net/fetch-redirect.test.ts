@@ -70,7 +70,18 @@ describe('guarded fetch: redirects', () => {
 
   it('strips credentials, payment proofs and injected headers when the origin changes, and keeps them on the same origin', async () => {
     await using server = await startServer(redirector);
-    const sensitive = { authorization: 'Bearer agent', cookie: 'sid=1', 'x-cashu': 'cashuB...', payment: 'p', 'x-payment': 'xp' };
+    const sensitive = {
+      authorization: 'Bearer agent',
+      cookie: 'sid=1',
+      'x-cashu': 'cashuB...',
+      payment: 'p',
+      'x-payment': 'xp',
+      // Credential-like names the host may set itself: not only the standard ones are stripped.
+      'x-api-key': 'HOSTKEY',
+      'private-token': 'GL',
+      'x-auth-token': 'T',
+      'ocp-apim-subscription-key': 'AZ',
+    };
     await using g = await testFetch({ allowedPorts: [server.port], injectHeaders: { [`http://api.test:${server.port}`]: { 'x-host-secret': 'only-for-api' } }, warn: () => undefined });
     const same = `http://api.test:${server.port}/r/302?to=/same`;
     await g.fetch(same, { headers: sensitive });

@@ -28,6 +28,14 @@ const SPOOFING = [
   'X-aws-ec2-metadata-token-ttl-seconds',
   'X-Google-Metadata-Request',
   'X-IDENTITY-HEADER',
+  // Underscore spellings: CGI, WSGI, PHP and Rack read them as the hyphenated header.
+  'X-Forwarded_For',
+  'X_Forwarded_For',
+  'X-Real_IP',
+  'Client_IP',
+  'X-Azure-ClientIP',
+  'X-Original-URL',
+  'X-HTTP-Method-Override',
 ];
 
 async function gateway(server: TestServer) {
