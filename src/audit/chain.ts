@@ -103,6 +103,17 @@ export function chainRecord(record: AuditRecord, head: ChainHead | undefined): C
   return JSON.parse(chainLine(record, head).line) as ChainedAuditRecord;
 }
 
+/**
+ * The exact line the file sink writes for a parsed record (without the newline): its canonical
+ * JSON with `hash` last, then `head_sig` if signed. `ascii: false` gives the form of logs
+ * written before lines were ASCII-escaped.
+ */
+export function storedLine(record: ChainedAuditRecord, signature: string | undefined, ascii: boolean): string {
+  const canonical = canonicalLinked(record, record.seq, record.prev_hash).slice(0, -1);
+  const signed = signature === undefined ? '' : `,"head_sig":"${signature}"`;
+  return `${ascii ? asciiJson(canonical) : canonical},"hash":"${record.hash}"${signed}}`;
+}
+
 /** Recomputes the hash a chained record should have. */
 export function expectedHash(record: ChainedAuditRecord, hasher: ChainHasher = sha256): string {
   return hasher(canonicalLinked(record, record.seq, record.prev_hash));

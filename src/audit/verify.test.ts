@@ -100,3 +100,36 @@ describe('verification messages', () => {
     }
   });
 });
+
+describe('verifyAuditLog: the line must be the bytes the sink wrote', () => {
+  const canonical = /the line is not in the canonical form/;
+
+  it.each([
+    ['added whitespace', (line: string) => line.replace('"decision":', '"decision": ')],
+    ['a number spelled 1.0e0', (line: string) => line.replace('"duration_ms":1,', '"duration_ms":1.0e0,')],
+    ['a string with an escape for a plain letter', (line: string) => line.replace('"test"', '"t\\u0065st"')],
+    ['a duplicate key read first by other readers', (line: string) => line.replace('{', '{"decision":"allow","tool":"shell.exec",')],
+    ['a CR before the newline', (line: string) => `${line}\r`],
+  ])('refuses %s, though it parses to the same values', async (_, edit) => {
+    expect((await verifyAuditLog(path)).ok).toBe(true);
+    await rewrite(lines.map((line, i) => (i === 1 ? edit(line) : line)));
+    const verdict = await verifyAuditLog(path);
+    expect(verdict).toMatchObject({ ok: false, line: 2, records: 1 });
+    if (!verdict.ok) expect(verdict.reason).toMatch(canonical);
+  });
+
+  it('refuses a line longer than 1 MiB without reading it whole', async () => {
+    await writeFile(path, `${lines[0]}\n${'x'.repeat(3 * 1024 * 1024)}`);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: false, line: 2, reason: expect.stringMatching(/longer than/) as unknown });
+  });
+});
+
+describe('verifyAuditLog with a public key', () => {
+  it('refuses an empty log: there is no signed head to verify', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { publicKey } = generateKeyPairSync('ed25519');
+    await writeFile(path, '');
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 0 });
+    expect(await verifyAuditLog(path, { publicKey })).toMatchObject({ ok: false, records: 0, reason: expect.stringMatching(/empty/) as unknown });
+  });
+});

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { asciiJson, CHAINED_FIELDS, expectedHash, GENESIS_HASH, type ChainHasher } from './chain.js';
+import { StringDecoder } from 'node:string_decoder';
+import { asciiJson, CHAINED_FIELDS, expectedHash, GENESIS_HASH, storedLine, type ChainHasher } from './chain.js';
 import { chainHasher, headVerifier, type SigningKeyInput } from './keys.js';
 import type { ChainedAuditRecord, ChainHead } from './record.js';
 
@@ -83,6 +83,15 @@ export async function verifyAuditRecords(
       const hint = hasher === undefined ? ' (record edited, or a keyed chain checked without its key)' : ' under the key (record edited, or re-hashed without the key)';
       return { ok: false, records, line, reason: `hash does not match the record${hint}` };
     }
+    // The line must be the bytes the sink writes, not only parse to the same values: whitespace,
+    // `5.0e0` for 5, `\u006f` for `o`, or a duplicate key (JSON.parse keeps the last, another
+    // reader the first) would otherwise verify while other tools read something else.
+    if (typeof item === 'string') {
+      const sig = typeof signature === 'string' ? signature : undefined;
+      if (item !== storedLine(record as ChainedAuditRecord, sig, true) && item !== storedLine(record as ChainedAuditRecord, sig, false)) {
+        return { ok: false, records, line, reason: 'the line is not in the canonical form the log writes (edited: spacing, number or string spelling, duplicate or reordered keys)' };
+      }
+    }
     head = { seq: record.seq, hash: record.hash };
     if (signature !== undefined) {
       if (typeof signature !== 'string') return { ok: false, records, line, reason: 'head_sig is not a string (record edited)' };
@@ -120,12 +129,53 @@ export async function verifyAuditRecords(
  */
 export async function verifyAuditLog(path: string, options: VerifyAuditOptions = {}): Promise<AuditVerification> {
   if (options.publicKey !== undefined) headVerifier(options.publicKey); // a bad key fails before the file is opened
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  const stream = createReadStream(path);
   try {
-    return await verifyAuditRecords(lines, options);
+    const verdict = await verifyAuditRecords(linesOf(stream), options);
+    if (verdict.ok && verdict.records === 0 && options.publicKey !== undefined) {
+      return { ok: false, records: 0, line: 1, reason: 'the log is empty: there is no signed head to verify (truncated?)' };
+    }
+    return verdict;
+  } catch (error) {
+    if (error instanceof LineTooLong) return { ok: false, records: error.records, line: error.line, reason: `a line longer than ${MAX_LINE_CHARS} characters (not a record)` };
+    throw error;
   } finally {
-    lines.close();
     stream.destroy();
   }
+}
+
+/** Longest line read, in characters: a record is far shorter; /dev/zero must not fill memory. */
+const MAX_LINE_CHARS = 1024 * 1024;
+
+class LineTooLong extends Error {
+  constructor(
+    readonly line: number,
+    readonly records: number,
+  ) {
+    super('line too long');
+  }
+}
+
+/**
+ * The lines of a stream split on `\n` only: a `\r` is part of the line (so a CRLF or CR-edited log
+ * fails the canonical-form check instead of being read as the same lines), and no line may pass
+ * MAX_LINE_CHARS. A last line without its newline is yielded too (verification then judges it).
+ */
+async function* linesOf(stream: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let line = 0;
+  for await (const chunk of stream) {
+    pending += decoder.write(chunk);
+    let newline = pending.indexOf('\n');
+    while (newline !== -1) {
+      line += 1;
+      yield pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf('\n');
+    }
+    if (pending.length > MAX_LINE_CHARS) throw new LineTooLong(line + 1, line);
+  }
+  pending += decoder.end();
+  if (pending.length > 0) yield pending;
 }
