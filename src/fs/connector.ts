@@ -54,13 +54,13 @@ export async function createFilesystem(config: z.input<typeof filesystemConnecto
   }
   const guard = new PathGuard(roots, await resolveDeniedPaths(options.deniedPaths, cwd), hooks.beforeOpen);
   const readLimits = { onTooLarge: options.onTooLarge, refuseHardLinks: options.refuseHardLinks };
-  const listLimits = { maxEntries: options.maxEntries, maxDepth: options.maxDepth };
+  const listLimits = { maxEntries: options.maxEntries, maxDepth: options.maxDepth, refuseHardLinks: options.refuseHardLinks };
 
   const files: Filesystem = {
     readFile: (args, { maxBytes, signal } = {}) =>
       readFile(guard, args, { ...readLimits, maxBytes: Math.min(maxBytes ?? options.maxFileBytes, options.maxFileBytes) }, signal),
     listDir: (args, { signal } = {}) => listDir(guard, args, listLimits, signal),
-    stat: (args) => statPath(guard, args.path),
+    stat: (args) => statPath(guard, args.path, { refuseHardLinks: options.refuseHardLinks }),
     tools: () => [
       defineTool({
         name: 'fs.readFile',

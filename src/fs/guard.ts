@@ -131,11 +131,10 @@ export class PathGuard {
     let handle: FileHandle;
     try {
       handle = await open(checked.real, flags);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP' || code === 'ENOTDIR') throw refuse(checked.given, 'it was replaced by a symbolic link after it was checked');
-      if (code === 'ENOENT') throw new GatewayError('NOT_FOUND', `Path ${shown(checked.given)} does not exist.`);
-      throw refuse(checked.given, 'it cannot be opened');
+    } catch {
+      // One answer whatever the error: a directory swapped for a symlink after the check would
+      // otherwise tell, through ENOENT against another error, what exists where it points.
+      throw refuse(checked.given, 'it changed between the check and the open');
     }
     const now = await handle.stat();
     if (now.dev !== checked.stats.dev || now.ino !== checked.stats.ino) {

@@ -46,7 +46,12 @@ function direntType(entry: Dirent): EntryType {
  * Lists a directory inside the roots. Symlinks are listed as such and never followed; denied
  * paths are absent; depth and entry count are bounded.
  */
-export async function listDir(guard: PathGuard, args: ListDirArgs, limits: { maxEntries: number; maxDepth: number }, signal?: AbortSignal): Promise<ListDirResult> {
+export async function listDir(
+  guard: PathGuard,
+  args: ListDirArgs,
+  limits: { maxEntries: number; maxDepth: number; refuseHardLinks?: boolean },
+  signal?: AbortSignal,
+): Promise<ListDirResult> {
   const checked = await guard.check(args.path);
   if (!checked.stats.isDirectory()) {
     throw new GatewayError('NOT_A_DIRECTORY', `Path ${shown(args.path)} is a ${typeOf(checked.stats)}, not a directory.`);
@@ -78,7 +83,11 @@ export async function listDir(guard: PathGuard, args: ListDirArgs, limits: { max
       }
       const type = direntType(entry);
       const item: ListEntry = { path: prefix + entry.name, name: entry.name, type };
-      if (type === 'file') item.size = (await lstat(`${location}/${entry.name}`)).size;
+      if (type === 'file') {
+        // A hard-linked file's size is its other name's (perhaps a denied file): left out.
+        const stats = await lstat(`${location}/${entry.name}`);
+        if (limits.refuseHardLinks === false || stats.nlink <= 1) item.size = stats.size;
+      }
       entries.push(item);
       if (type === 'directory' && depth < maxDepth) {
         const child = await open(`${location}/${entry.name}`, DIRECTORY_FLAGS).catch(() => undefined);

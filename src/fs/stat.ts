@@ -1,5 +1,7 @@
 import type { Stats } from 'node:fs';
+import { GatewayError } from '../errors.js';
 import type { PathGuard } from './guard.js';
+import { shown } from './guard.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'fifo' | 'socket' | 'device' | 'other';
 
@@ -28,8 +30,14 @@ export interface StatResult {
 }
 
 /** Describes a path inside the roots (the target of its symlinks, which must be inside too). */
-export async function statPath(guard: PathGuard, path: string): Promise<StatResult> {
+export async function statPath(guard: PathGuard, path: string, limits: { refuseHardLinks: boolean } = { refuseHardLinks: true }): Promise<StatResult> {
   const { stats } = await guard.check(path);
+  // As fs.readFile: a hard link's metadata is the other name's (a denied file's size and times).
+  if (limits.refuseHardLinks && stats.isFile() && stats.nlink > 1) {
+    throw new GatewayError('PATH_NOT_ALLOWED', `Path ${shown(path)} is not allowed: it has other hard links, which may lie outside the allowed paths.`, {
+      data: { rule: 'refuseHardLinks' },
+    });
+  }
   return {
     path,
     type: typeOf(stats),

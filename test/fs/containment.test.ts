@@ -90,6 +90,24 @@ describe('filesystem containment', () => {
     expect((await lax.files.readFile({ path: 'hardlink-out' })).content).toBe(SECRET);
   });
 
+  it("shows no metadata of a hard-linked file (its size and times are the other name's): stat refuses it, listDir leaves its size out", async () => {
+    const strict = await setup();
+    await using _a = strict.tree;
+    await refused(strict.files.stat({ path: 'hardlink-out' }), 'PATH_NOT_ALLOWED');
+    const listed = (await strict.files.listDir({ path: '.' })).entries.find((entry) => entry.name === 'hardlink-out');
+    expect(listed).toMatchObject({ type: 'file' });
+    expect(listed?.size).toBeUndefined();
+    expect((await strict.files.listDir({ path: '.' })).entries.find((entry) => entry.name === 'notes.txt')?.size).toBe(11);
+    const lax = await setup({ refuseHardLinks: false });
+    await using _b = lax.tree;
+    expect((await lax.files.stat({ path: 'hardlink-out' })).size).toBe(SECRET.length);
+  });
+
+  it('refuses glob characters in deniedPaths (literal paths; *.env would silently match nothing)', async () => {
+    await using tree = await trapTree();
+    await expect(createFilesystem({ allowedPaths: [tree.data], deniedPaths: [tree.join('data/*.env')] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
   it('refuses a directory swapped for a symlink between the check and the open', async () => {
     const at: { tree?: Awaited<ReturnType<typeof trapTree>> } = {};
     const { tree: t, files } = await setup({
@@ -102,6 +120,27 @@ describe('filesystem containment', () => {
     at.tree = t;
     await using _ = t;
     await refused(files.readFile({ path: 'sub/deep.txt' }), 'PATH_NOT_ALLOWED');
+  });
+
+  it('answers a swap between the check and the open identically whether the target exists outside or not (no oracle)', async () => {
+    const answers: string[] = [];
+    for (const path of ['sub/deep.txt', 'sub/inner/x.txt']) {
+      // outside/deep.txt exists; outside/inner/x.txt does not.
+      const at: { tree?: Awaited<ReturnType<typeof trapTree>> } = {};
+      const { tree: t, files } = await setup({
+        beforeOpen: async () => {
+          if (at.tree === undefined) return;
+          await rename(at.tree.join('data/sub'), at.tree.join('data/sub-moved'));
+          await symlink('../outside', at.tree.join('data/sub'));
+        },
+      });
+      at.tree = t;
+      await using _ = t;
+      const error = (await files.readFile({ path }).catch((e: unknown) => e)) as { code: string; message: string };
+      expect(error.code).toBe('PATH_NOT_ALLOWED');
+      answers.push(error.message.replace(path, '<path>'));
+    }
+    expect(answers[0]).toBe(answers[1]);
   });
 
   it('refuses a file swapped for a symlink between the check and the open (O_NOFOLLOW)', async () => {
