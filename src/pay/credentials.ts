@@ -65,6 +65,8 @@ export function provenCredential(offer: ProofOffer, preimage: string): L402Crede
 
 /** The request's headers as a plain record, with the credential's Authorization. */
 export function withAuthorization(init: GuardedRequestInit, credential: L402Credential): Record<string, string> {
+  // The usual call has no headers of its own: no Headers object to build and copy.
+  if (init.headers === undefined) return { authorization: authorization(credential) };
   const headers = new Headers(init.headers);
   headers.set('authorization', authorization(credential));
   return Object.fromEntries(headers);
