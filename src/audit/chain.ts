@@ -83,8 +83,9 @@ export function asciiJson(json: string): string {
   return json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** C1 controls, zero-width and bidi format characters, line and paragraph separators, BOM. */
-const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+/** C0 and C1 controls, DEL, zero-width and bidi format characters, line and paragraph separators, BOM. */
+const INVISIBLE = /[\p{Cc}\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/gu;
+const CONTROL = /\p{Cc}/u;
 
 /**
  * `reason` as stored: characters a reader cannot see, or that a tool may take for a line break,
@@ -92,7 +93,8 @@ const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/
  * name, a path) reads as what it is, even after the JSON is parsed.
  */
 export function visibleReason(reason: string): string {
-  if (Buffer.byteLength(reason, 'utf8') === reason.length) return reason; // all ASCII: nothing invisible
+  // All ASCII and no control character (ESC, CR, LF…): nothing to spell out, the common case.
+  if (Buffer.byteLength(reason, 'utf8') === reason.length && !CONTROL.test(reason)) return reason;
   INVISIBLE.lastIndex = 0;
   if (!INVISIBLE.test(reason)) return reason;
   return reason.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

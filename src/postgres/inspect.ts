@@ -83,10 +83,22 @@ export async function inspectServer(
     };
     const shadows = (await client.query<{ what: string; schema: string; name: string; kind: string }>(SHADOWS_SQL, [schemas])).rows
       .filter((row) => !allowed(row.kind, row.schema, row.name))
-      .map((row) => row.what);
-    const writableSchemas = (await client.query<{ what: string }>(WRITABLE_SQL, [schemas])).rows.map((row) => row.what);
+      .map((row) => printable(row.what));
+    const writableSchemas = (await client.query<{ what: string }>(WRITABLE_SQL, [schemas])).rows.map((row) => printable(row.what));
     return { superuser, maySetTempFileLimit, shadows, writableSchemas };
   } finally {
     await client.query('ROLLBACK');
   }
+}
+
+/** Controls, format and line-separator characters (a quoted identifier may hold any of them). */
+const UNPRINTABLE = /[\p{Cc}\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/gu;
+
+/**
+ * A name from the server as shown to the host, the agent and the audit record: whoever planted a
+ * look-alike chose it, so control characters are spelled `\uXXXX` and it is capped at 200.
+ */
+function printable(text: string): string {
+  const capped = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return capped.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -96,7 +96,8 @@ export function genericText(code: string | undefined): string {
 export function describeServerError(error: unknown, log?: (message: string) => void): GatewayError {
   const e = error as { code?: unknown; message?: unknown; position?: unknown };
   const code = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
-  if (log !== undefined && typeof e.message === 'string') log(`db.query: PostgreSQL error${code === undefined ? '' : ` ${code}`}: ${e.message}`);
+  // JSON-quoted and capped: the message echoes agent-chosen literals, which may hold terminal escapes or line breaks.
+  if (log !== undefined && typeof e.message === 'string') log(`db.query: PostgreSQL error${code === undefined ? '' : ` ${code}`}: ${JSON.stringify(e.message.slice(0, 2000))}`);
   if (code === '57014') return new GatewayError('TIMEOUT', 'PostgreSQL cancelled the query at its statement timeout.', { cause: error, data: { sqlstate: code } });
   const position = typeof e.position === 'string' && /^\d{1,6}$/.test(e.position) ? Number(e.position) : undefined;
   const where = position === undefined ? '' : ` at character ${position}`;
