@@ -12,6 +12,20 @@ async function setup(extra: { refuseHardLinks?: boolean; beforeOpen?: (real: str
   return { tree, files };
 }
 
+/** A filesystem whose data/sub is swapped for a symlink to ../outside between the check and the open. */
+async function setupSwappingSub() {
+  const at: { tree?: Awaited<ReturnType<typeof trapTree>> } = {};
+  const made = await setup({
+    beforeOpen: async () => {
+      if (at.tree === undefined) return;
+      await rename(at.tree.join('data/sub'), at.tree.join('data/sub-moved'));
+      await symlink('../outside', at.tree.join('data/sub'));
+    },
+  });
+  at.tree = made.tree;
+  return made;
+}
+
 /** Asserts a refusal that returned nothing and leaked neither content nor a real path outside. */
 async function refused(promise: Promise<unknown>, code: string): Promise<void> {
   const error = (await promise.then(
@@ -109,15 +123,7 @@ describe('filesystem containment', () => {
   });
 
   it('refuses a directory swapped for a symlink between the check and the open', async () => {
-    const at: { tree?: Awaited<ReturnType<typeof trapTree>> } = {};
-    const { tree: t, files } = await setup({
-      beforeOpen: async () => {
-        if (at.tree === undefined) return;
-        await rename(at.tree.join('data/sub'), at.tree.join('data/sub-moved'));
-        await symlink('../outside', at.tree.join('data/sub'));
-      },
-    });
-    at.tree = t;
+    const { tree: t, files } = await setupSwappingSub();
     await using _ = t;
     await refused(files.readFile({ path: 'sub/deep.txt' }), 'PATH_NOT_ALLOWED');
   });
@@ -126,15 +132,7 @@ describe('filesystem containment', () => {
     const answers: string[] = [];
     for (const path of ['sub/deep.txt', 'sub/inner/x.txt']) {
       // outside/deep.txt exists; outside/inner/x.txt does not.
-      const at: { tree?: Awaited<ReturnType<typeof trapTree>> } = {};
-      const { tree: t, files } = await setup({
-        beforeOpen: async () => {
-          if (at.tree === undefined) return;
-          await rename(at.tree.join('data/sub'), at.tree.join('data/sub-moved'));
-          await symlink('../outside', at.tree.join('data/sub'));
-        },
-      });
-      at.tree = t;
+      const { tree: t, files } = await setupSwappingSub();
       await using _ = t;
       const error = (await files.readFile({ path }).catch((e: unknown) => e)) as { code: string; message: string };
       expect(error.code).toBe('PATH_NOT_ALLOWED');

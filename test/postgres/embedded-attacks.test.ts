@@ -5,6 +5,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../src/index.js';
+import { expectSqlRefused } from './refusal.js';
 
 const SEED = `
 CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);
@@ -32,17 +33,7 @@ afterAll(async () => {
 async function expectRefused(sql: string, reason: RegExp): Promise<void> {
   // The attack is real on PGlite: the seed instance answers it with data.
   expect(JSON.stringify((await seed.query(sql)).rows)).toMatch(/s3cret|rolname|setting|"ts_stat"|word/);
-  let rows: unknown;
-  const error = await gw.call<{ rows: unknown[] }>('db.query', { sql }).then(
-    (result) => {
-      rows = result.rows;
-      return undefined;
-    },
-    (caught: unknown) => caught as { code: string; message: string },
-  );
-  expect(rows).toBeUndefined();
-  expect(error?.code).toBe('SQL_NOT_ALLOWED');
-  expect(error?.message).toMatch(reason);
+  await expectSqlRefused(gw, sql, reason);
 }
 
 describe('validator attacks on the embedded database', () => {

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../src/index.js';
 import { startFixture, type Fixture } from './fixture.js';
+import { expectSqlRefused } from './refusal.js';
 
 const SETUP = `
 CREATE TABLE secrets (token text);
@@ -34,19 +35,7 @@ async function asAgent(sql: string): Promise<unknown[]> {
   return (await agent.query<Record<string, unknown>>(sql)).rows;
 }
 
-async function expectRefused(gateway: Gateway, sql: string, reason?: RegExp): Promise<void> {
-  let rows: unknown;
-  const error = await gateway.call<{ rows: unknown[] }>('db.query', { sql }).then(
-    (result) => {
-      rows = result.rows;
-      return undefined;
-    },
-    (caught: unknown) => caught as { code: string; message: string },
-  );
-  expect(rows).toBeUndefined(); // no row came back
-  expect(error?.code).toBe('SQL_NOT_ALLOWED');
-  if (reason !== undefined) expect(error?.message).toMatch(reason);
-}
+const expectRefused = expectSqlRefused;
 
 async function advisoryLocks(): Promise<unknown[]> {
   return db.admin("SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND objid IN (4242, 4243)");
