@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { spellOut } from '../util/escape.js';
 import { canonicalJson } from './canonical-json.js';
 import type { AuditRecord, ChainedAuditRecord, ChainHead } from './record.js';
 
@@ -80,11 +81,9 @@ const NON_ASCII = /[\u0080-\uffff]/g;
  */
 export function asciiJson(json: string): string {
   if (Buffer.byteLength(json, 'utf8') === json.length) return json; // all ASCII: the common case, checked natively
-  return json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return spellOut(json, NON_ASCII);
 }
 
-/** C0 and C1 controls, DEL, zero-width and bidi format characters, line and paragraph separators, BOM. */
-const INVISIBLE = /[\p{Cc}\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/gu;
 const CONTROL = /\p{Cc}/u;
 
 /**
@@ -95,9 +94,7 @@ const CONTROL = /\p{Cc}/u;
 export function visibleReason(reason: string): string {
   // All ASCII and no control character (ESC, CR, LF…): nothing to spell out, the common case.
   if (Buffer.byteLength(reason, 'utf8') === reason.length && !CONTROL.test(reason)) return reason;
-  INVISIBLE.lastIndex = 0;
-  if (!INVISIBLE.test(reason)) return reason;
-  return reason.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return spellOut(reason);
 }
 
 /** Links `record` after `head` and returns the chained record as an object. */

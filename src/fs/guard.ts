@@ -2,6 +2,7 @@ import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { GatewayError } from '../errors.js';
+import { spellOut } from '../util/escape.js';
 import { resolveConfined } from './resolve.js';
 import { isInside, type Root } from './roots.js';
 
@@ -39,7 +40,14 @@ const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/
  * a reader cannot see or that Unicode-aware tools take for a line break written as `\uXXXX`.
  */
 export function shown(given: string): string {
-  return JSON.stringify(given.length > 200 ? `${given.slice(0, 200)}…` : given).replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return spellOut(JSON.stringify(given.length > 200 ? `${given.slice(0, 200)}…` : given), INVISIBLE);
+}
+
+/** The refusal of a file with other hard links (`refuseHardLinks`): its other names may lie outside the roots. */
+export function hardLinkRefusal(given: string): GatewayError {
+  return new GatewayError('PATH_NOT_ALLOWED', `Path ${shown(given)} is not allowed: it has other hard links, which may lie outside the allowed paths.`, {
+    data: { rule: 'refuseHardLinks' },
+  });
 }
 
 function refuse(given: string, rule: string): GatewayError {

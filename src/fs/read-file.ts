@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { PathGuard } from './guard.js';
-import { shown } from './guard.js';
+import { hardLinkRefusal, shown } from './guard.js';
 import { typeOf } from './stat.js';
 
 /** Arguments of `fs.readFile`. */
@@ -42,9 +42,7 @@ export async function readFile(guard: PathGuard, args: ReadFileArgs, limits: Rea
     throw new GatewayError('NOT_A_FILE', `Path ${shown(args.path)} is a ${typeOf(checked.stats)}, not a regular file.`, { data: { type: typeOf(checked.stats) } });
   }
   if (limits.refuseHardLinks && checked.stats.nlink > 1) {
-    throw new GatewayError('PATH_NOT_ALLOWED', `Path ${shown(args.path)} is not allowed: it has other hard links, which may lie outside the allowed paths.`, {
-      data: { rule: 'refuseHardLinks' },
-    });
+    throw hardLinkRefusal(args.path);
   }
   const offset = args.offset ?? 0;
   const size = checked.stats.size;

@@ -50,13 +50,14 @@ export async function resolveConfined(lexical: string, roots: readonly Root[], d
       continue;
     }
     const next = join(current, part);
-    const remapped = roots.find((root) => root.lexical === next && !roots.some((r) => isInside(next, r.real)));
+    const inRoot = roots.some((root) => isInside(next, root.real));
+    const remapped = inRoot ? undefined : roots.find((root) => root.lexical === next);
     if (remapped !== undefined) {
       current = remapped.real;
       stats = undefined;
       continue;
     }
-    if (!roots.some((root) => isInside(next, root.real))) {
+    if (!inRoot) {
       if (roots.some((root) => isProperAncestor(next, root.real) || isProperAncestor(next, root.lexical))) {
         current = next;
         stats = undefined;

@@ -1,7 +1,5 @@
 import type { Stats } from 'node:fs';
-import { GatewayError } from '../errors.js';
-import type { PathGuard } from './guard.js';
-import { shown } from './guard.js';
+import { hardLinkRefusal, type PathGuard } from './guard.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'fifo' | 'socket' | 'device' | 'other';
 
@@ -34,9 +32,7 @@ export async function statPath(guard: PathGuard, path: string, limits: { refuseH
   const { stats } = await guard.check(path);
   // As fs.readFile: a hard link's metadata is the other name's (a denied file's size and times).
   if (limits.refuseHardLinks && stats.isFile() && stats.nlink > 1) {
-    throw new GatewayError('PATH_NOT_ALLOWED', `Path ${shown(path)} is not allowed: it has other hard links, which may lie outside the allowed paths.`, {
-      data: { rule: 'refuseHardLinks' },
-    });
+    throw hardLinkRefusal(path);
   }
   return {
     path,

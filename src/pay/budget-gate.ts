@@ -81,7 +81,7 @@ export function budgetGate(options: BudgetGateOptions): BudgetGate {
       const request = { ...raw, description: safeOptionalText(raw.description), invoice: safeServerText(raw.invoice, MAX_INVOICE_CHARS) };
       const { amountMsat, feeReserveMsat, origin, actor } = request;
       const signal = call.signal ?? undefined;
-      if (signal?.aborted === true) throw abortError(signal, 'before the payment was reserved');
+      throwIfAborted(signal, 'before the payment was reserved');
       const refusal = (limit: string, reason: string): GatewayError =>
         refuse('APPROVAL_REQUIRED', `Payment refused: ${reason}.`, origin, { amountMsat, limit, description: request.description ?? null }, request.method);
       let approved = false;

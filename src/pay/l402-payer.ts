@@ -358,14 +358,15 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   async function payAndPresent(url: URL, origin: string, init: GuardedRequestInit, callOptions: PayFetchOptions, response: Response): Promise<Response> {
     await drain(response);
     // A 402 that appears only after a redirect to another origin is not this origin's to ask.
-    if (response.url !== '' && canonicalOrigin(response.url) !== origin) {
-      throw refuse('INVALID_CHALLENGE', `A redirect to ${canonicalOrigin(response.url)} answered 402; not paying another origin than the one asked.`, origin);
+    const answeredBy = response.url === '' ? origin : canonicalOrigin(response.url);
+    if (answeredBy !== origin) {
+      throw refuse('INVALID_CHALLENGE', `A redirect to ${answeredBy} answered 402; not paying another origin than the one asked.`, origin);
     }
     const ecash = await ecashOffer(response, origin);
     if (ecash !== undefined && cashuPayer !== undefined) return cashuPayer.pay(url, origin, init, ecash, callOptions);
     const offer = acceptableOffer(response, origin, callOptions);
     const signal = init.signal ?? undefined;
-    const { endpoint } = scopeOf(url);
+    const { endpoint } = scopeOf(url, origin);
     for (let round = 0; ; round++) {
       const mayReuse = round === 0;
       // Single flight per endpoint: concurrent requests to one unpaid endpoint share one payment.

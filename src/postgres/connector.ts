@@ -95,7 +95,6 @@ export async function createPostgres(
     options.embedded
       ? await createEmbeddedExecutor(options, deps.embedded)
       : createPoolExecutor(options, { warn, ...(deps.pool === undefined ? {} : { pool: deps.pool }) });
-  const run: Executor['run'] = (sql, values, limits, maxRows, runOptions) => executor.run(sql, values, limits, maxRows, runOptions);
 
   // Agents repeat the same parameterised SQL; its verdict depends only on the text and the
   // options, so it is kept (bounded; the cache starts afresh when full).
@@ -117,10 +116,10 @@ export async function createPostgres(
       if (!verdict.allowed) {
         throw new GatewayError('SQL_NOT_ALLOWED', `Query refused: ${verdict.reason}.`, { data: { statementType: verdict.statementType } });
       }
-      return run(sql, params, limits, options.maxRows);
+      return executor.run(sql, params, limits, options.maxRows);
     },
     async schema({ schema, table }, limits) {
-      const result = await run(SCHEMA_SQL, [schema ?? null, table ?? null], limits, 100_000, { catalogOnly: true });
+      const result = await executor.run(SCHEMA_SQL, [schema ?? null, table ?? null], limits, 100_000, { catalogOnly: true });
       if (result.truncated) {
         // A partial listing would read as "these are all the tables": refuse it instead.
         throw new GatewayError('RESPONSE_TOO_LARGE', `The schema listing is larger than the limit of ${limits.maxBytes} bytes: ask for one schema or table.`, {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { spellOut } from '../util/escape.js';
 
 /** What the connector learns about the server and its role at the first connection. */
 export interface ServerInspection {
@@ -91,14 +92,10 @@ export async function inspectServer(
   }
 }
 
-/** Controls, format and line-separator characters (a quoted identifier may hold any of them). */
-const UNPRINTABLE = /[\p{Cc}\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/gu;
-
 /**
  * A name from the server as shown to the host, the agent and the audit record: whoever planted a
- * look-alike chose it, so control characters are spelled `\uXXXX` and it is capped at 200.
+ * look-alike chose it, so invisible characters are spelled `\uXXXX` and it is capped at 200.
  */
 function printable(text: string): string {
-  const capped = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return capped.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return spellOut(text.length > 200 ? `${text.slice(0, 200)}…` : text);
 }
