@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import type { PostgresConnectorConfig } from './config.js';
 import type { QueryRequest, WorkerMessage, WorkerStart } from './embedded/protocol.js';
-import { describeServerError, localSettingsSql, type Executor, type QueryLimits } from './executor.js';
+import { callerAbort, describeServerError, localSettingsSql, type Executor, type QueryLimits } from './executor.js';
 import type { QueryResult } from './read-only-query.js';
 
 /**
@@ -156,7 +156,7 @@ function workerExecutor(options: PostgresConnectorConfig, given: EmbeddedDatabas
       );
       const onAbort = (): void => {
         const reason: unknown = limits.signal?.reason;
-        stop(running, isGatewayError(reason) ? reason : new GatewayError('ABORTED', 'The query was aborted by the caller.', { cause: reason }));
+        stop(running, callerAbort(reason));
       };
       const settle = (): void => {
         clearTimeout(timer);
@@ -205,7 +205,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
       const reason: unknown = signal.reason;
-      reject(isGatewayError(reason) ? reason : new GatewayError('ABORTED', 'The query was aborted by the caller.', { cause: reason }));
+      reject(callerAbort(reason));
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });

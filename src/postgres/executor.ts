@@ -1,3 +1,4 @@
+import { GatewayError, isGatewayError } from '../errors.js';
 import type { QueryResult } from './read-only-query.js';
 
 export { describeServerError } from './server-error.js';
@@ -52,4 +53,9 @@ export function quoteLiteral(text: string): string {
 
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The error a query ends with when the caller's signal fires: its own GatewayError (a timeout), else ABORTED. */
+export function callerAbort(reason: unknown): GatewayError {
+  return isGatewayError(reason) ? reason : new GatewayError('ABORTED', 'The query was aborted by the caller.', { cause: reason });
 }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { cancelBackend } from './cancel.js';
 import type { PostgresConnectorConfig } from './config.js';
-import { localSettingsSql, type Executor, type QueryLimits, type RunOptions } from './executor.js';
+import { callerAbort, localSettingsSql, type Executor, type QueryLimits, type RunOptions } from './executor.js';
 import { inspectServer, type ServerInspection } from './inspect.js';
 import { ReadOnlyQuery, type QueryResult } from './read-only-query.js';
 import { describeServerError } from './server-error.js';
@@ -140,7 +140,7 @@ export function createPoolExecutor(options: PostgresConnectorConfig, deps: { poo
     };
     const onAbort = (): void => {
       const reason: unknown = limits.signal?.reason;
-      stop(isGatewayError(reason) ? reason : new GatewayError('ABORTED', 'The query was aborted by the caller.', { cause: reason }));
+      stop(callerAbort(reason));
     };
     const timer = setTimeout(() => stop(new GatewayError('TIMEOUT', `The query did not finish within ${timeoutMs} ms and was cancelled.`, { data: { timeoutMs } })), timeoutMs);
     if (limits.signal?.aborted === true) onAbort();

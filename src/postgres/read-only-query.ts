@@ -311,7 +311,8 @@ export class ReadOnlyQuery {
   }
 }
 
-function jsonBytes(value: unknown): number {
+/** UTF-8 bytes of `value` as JSON; Infinity for a value that is not JSON (it cannot be returned). */
+export function jsonBytes(value: unknown): number {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { typeName, type Column, type QueryResult } from '../read-only-query.js';
+import { jsonBytes, typeName, type Column, type QueryResult } from '../read-only-query.js';
 import type { WorkerError } from './protocol.js';
 
 /** Messages other than rows are small (a row description, an error); larger ones are skipped. */
@@ -192,7 +192,7 @@ export class ResultReader {
       at += length;
       row[key] = (this.#parsers[i] ?? keepText)(text);
     }
-    const bytes = Buffer.byteLength(JSON.stringify(row)) + 1; // and its comma
+    const bytes = jsonBytes(row) + 1; // and its comma
     if (this.#bytes + bytes > this.#maxBytes) {
       this.#stop();
       return;
