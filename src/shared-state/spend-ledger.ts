@@ -18,6 +18,9 @@ export interface PostgresSpendLedger extends SpendLedger {
   tryReserve(request: SpendRequest): Promise<LedgerReservation | SpendRefusal>;
   /** Spent by every process of this owner in the rolling minute (fees included), in msat. */
   spentLastMinuteMsat(): Promise<number>;
+  /** Stops reserving (later `tryReserve` calls reject with `GATEWAY_CLOSED`); does not end the pool. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 
@@ -65,8 +68,16 @@ export async function postgresSpendLedger(options: PostgresSpendLedgerOptions): 
     FROM ${table}
     WHERE owner = $1 AND state <> 'released' AND created_at > clock_timestamp() - interval '1 day'`;
 
+  let closed = false;
+  const close = (): Promise<void> => {
+    closed = true;
+    return Promise.resolve();
+  };
   return {
+    close,
+    [Symbol.asyncDispose]: close,
     async tryReserve(request) {
+      if (closed) throw new GatewayError('GATEWAY_CLOSED', 'The shared spend ledger is closed.');
       const unapproved = refuseUnapproved(request, limits);
       if (unapproved !== undefined) return unapproved;
       const { amountMsat, feeReserveMsat } = request;
