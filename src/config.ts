@@ -135,12 +135,27 @@ const connectorsSchema = z.strictObject({
   postgres: postgresConnectorSchema.optional(),
 });
 
+const serverSchema = z.strictObject({
+  /** How `portcullis serve` speaks MCP: over stdin/stdout, or the hardened streamable-HTTP endpoint. @default 'stdio' */
+  transport: z.enum(['stdio', 'http']).default('stdio'),
+  /** Address the HTTP transport binds; anything but loopback is warned about. @default '127.0.0.1' */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Port of the HTTP transport. @default 3000 */
+  port: z.number().int().min(0).max(65_535).default(3000),
+  /** Origins answered with CORS headers on the HTTP transport. @default none (CORS off) */
+  corsOrigins: z.array(z.string().min(1)).default([]),
+  /** Server name announced to MCP clients. @default 'portcullis' */
+  name: z.string().min(1).default('portcullis'),
+});
+
 /** The gateway configuration schema. Unknown keys are refused, so typos fail loudly. */
 export const gatewayConfigSchema = z.strictObject({
   policy: policySchema.default(() => policySchema.parse({})),
   audit: auditSchema.default(() => auditSchema.parse({})),
   payments: paymentsSchema.default(() => paymentsSchema.parse({})),
   connectors: connectorsSchema.default({}),
+  /** How `portcullis serve` exposes the gateway (ignored by `createGateway` itself). */
+  server: serverSchema.default(() => serverSchema.parse({})),
 });
 
 /** What a host writes: every field optional, documented defaults filled in. */
