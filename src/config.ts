@@ -6,6 +6,7 @@ import { GatewayError } from './errors.js';
 import { filesystemConnectorSchema } from './fs/config.js';
 import { httpConnectorSchema } from './net/config.js';
 import { postgresConnectorSchema } from './postgres/config.js';
+import { argumentRulesSchema } from './policy/rules/schema.js';
 
 /** Largest delay `setTimeout` honours, in ms (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -54,6 +55,8 @@ const policySchema = z.strictObject({
   perTool: z.record(z.string().regex(TOOL_NAME, 'must be a tool name'), perToolSchema).default({}),
   /** Rules per actor (`ctx.actor`): they only narrow the global lists. */
   actors: z.record(z.string().min(1), actorSchema).default({}),
+  /** Argument rules on canonical values, per tool and actor (see the README); a tool with rules is default-deny. */
+  rules: argumentRulesSchema.default([]),
 });
 
 const sinkSchema = z.custom<AuditSink>(

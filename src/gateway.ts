@@ -9,6 +9,7 @@ import { parseConfig, TOOL_NAME, type GatewayConfig, type ResolvedConfig } from 
 import { GatewayError, isGatewayError, isRefusalCode, type ErrorCode } from './errors.js';
 import { createPolicy, type Policy, type ToolLimits } from './policy/engine.js';
 import type { RateLimitStore } from './policy/rate-limit.js';
+import { createArgumentRules, type ArgumentRulesApi, type CallApprover } from './policy/rules/enforce.js';
 import type { ListedTool, ToolDefinition } from './tools.js';
 import { openConnectors } from './connectors.js';
 import type { FilesystemHooks } from './fs/connector.js';
@@ -68,6 +69,8 @@ export interface GatewayDeps {
   cashu?: CashuWallet;
   /** Asked about payments above `maxAutoPaySats` (a person in the loop), with the call's signal; without it they are refused. */
   approve?: (request: ApprovalRequest, context: ApprovalContext) => Promise<boolean>;
+  /** Asked about tool calls that an argument rule with `effect: 'approve'` matched; without it (and no mandate) they are refused with `APPROVAL_REQUIRED`. */
+  approveCall?: CallApprover;
   /** Where the credential store's key comes from. @default the OS keychain, else a 0600 key file */
   keyProvider?: KeyProvider;
 }
@@ -92,7 +95,8 @@ export interface Gateway extends AsyncDisposable {
   register<S extends z.ZodType, R>(tool: ToolDefinition<S, R>): void;
   /** The tools the policy allows (for `actor`, when given), with their schemas. */
   listTools(ctx?: Pick<CallContext, 'actor'>): ListedTool[];
-  readonly policy: Policy;
+  /** The tool-level policy and the argument rules (`explain`, mandates, `setRules`). */
+  readonly policy: Policy & ArgumentRulesApi;
   readonly audit: AuditLog;
   /**
    * The guarded fetch, configured by `connectors.http` (with no such section it refuses every
@@ -250,6 +254,8 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
         throw new GatewayError(decision.code ?? 'POLICY_DENIED', `Call refused: ${decision.reason}.`, { data: { rule: decision.rule } });
       }
       run.limits = entry.limits;
+      const gate = argumentRules.gate(entry.tool, parsed.data, run);
+      if (gate !== undefined) await gate;
       run.throwIfStopped();
       let result = entry.tool.execute(parsed.data, run);
       // A synchronous tool has already finished: only a promise needs a timer and a race.
@@ -286,6 +292,13 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     return closing;
   }
 
+  const argumentRules = createArgumentRules(resolved.policy.rules, {
+    now,
+    approveCall: deps.approveCall,
+    tool: (name) => tools.get(name)?.tool,
+    decideTool: (name, actor) => policy.decide(name, actor),
+  });
+
   for (const tool of connectors.tools) register(tool);
   for (const tool of payments.tools) register(tool);
 
@@ -300,7 +313,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
       }
       return listed;
     },
-    policy,
+    policy: Object.defineProperties(policy, Object.getOwnPropertyDescriptors(argumentRules.api)) as Policy & ArgumentRulesApi,
     fetch: connectors.fetch,
     spend,
     pay: payments.pay,

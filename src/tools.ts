@@ -13,6 +13,37 @@ export interface ToolContext {
   requestId: string;
   /** The effective limits; a streaming tool stops reading once `maxBytes` is passed. */
   limits: ToolLimits;
+  /**
+   * Set when argument rules decided this call: what {@link ToolDefinition.canonicalize}
+   * pinned, which the execution must use (not the agent's arguments again).
+   */
+  canonical?: CanonicalCall | undefined;
+}
+
+/** One canonical fact: what argument rules see (a real path, a host, a table list). */
+export type FactValue = string | number | boolean | null | readonly string[];
+/** The canonical facts of one call, by name (`path`, `host`, `tables`…). */
+export type Facts = Readonly<Record<string, FactValue>>;
+
+/** What {@link ToolDefinition.canonicalize} returns. */
+export interface Canonical {
+  /** The facts the rules decide on. */
+  facts: Facts;
+  /** What the execution must use so that it acts on those very facts (a checked path). */
+  pinned?: unknown;
+}
+
+/** The canonical form of a call the rules allowed, as its execution sees it. */
+export interface CanonicalCall {
+  readonly facts: Facts;
+  readonly pinned: unknown;
+  /** The id of the rule that allowed the call. */
+  readonly rule: string;
+  /**
+   * Decides a later step of the same call (a redirect hop) with the same rules.
+   * @throws GatewayError `POLICY_DENIED` unless a rule allows it (or it is the approved rule).
+   */
+  recheck(facts: Facts): void;
 }
 
 /**
@@ -33,6 +64,12 @@ export interface ToolDefinition<S extends z.ZodType = z.ZodType, R = unknown> {
    * @default the UTF-8 length of `JSON.stringify(result)`
    */
   measure?(result: R): number;
+  /**
+   * The canonical facts argument rules (`policy.rules`) decide on, from the validated
+   * arguments. Without it, the rules see the validated arguments themselves. It may look at
+   * the world (resolve a path) but never act on it (no read, no socket, no query).
+   */
+  canonicalize?(args: z.output<S>, ctx: ToolContext): Canonical | Promise<Canonical>;
 }
 
 /**

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { defineTool, type ToolDefinition } from '../tools.js';
 import { filesystemConnectorSchema, type FilesystemConnectorConfig } from './config.js';
-import { MAX_PATH_LENGTH, PathGuard, type BeforeOpenHook } from './guard.js';
+import { extname } from 'node:path';
+import type { Canonical, ToolContext } from '../tools.js';
+import { MAX_PATH_LENGTH, PathGuard, type BeforeOpenHook, type CheckedPath } from './guard.js';
+import { typeOf } from './stat.js';
 import { listDir, type ListDirArgs, type ListDirResult } from './list-dir.js';
 import { readFile, type ReadFileArgs, type ReadFileResult } from './read-file.js';
 import { resolveAllowedRoots, resolveDeniedPaths } from './roots.js';
@@ -56,6 +59,25 @@ export async function createFilesystem(config: z.input<typeof filesystemConnecto
   const readLimits = { onTooLarge: options.onTooLarge, refuseHardLinks: options.refuseHardLinks };
   const listLimits = { maxEntries: options.maxEntries, maxDepth: options.maxDepth, refuseHardLinks: options.refuseHardLinks };
 
+  // Argument rules: the facts are those of the real path the guard resolved, and the execution
+  // opens that very file (the guard's open confirms its device and inode), not the path again.
+  const canonicalize = async (args: { path: string }): Promise<Canonical> => {
+    const checked = await guard.check(args.path);
+    const { stats, real } = checked;
+    return { facts: { path: real, extension: extname(real).toLowerCase(), size: stats.size, type: typeOf(stats) }, pinned: checked };
+  };
+  const guardFor = (ctx: ToolContext, given: string): PathGuard => {
+    const pinned = ctx.canonical?.pinned as CheckedPath | undefined;
+    if (pinned === undefined || pinned.given !== given) return guard;
+    return new Proxy(guard, {
+      get(target, key) {
+        if (key === 'check') return () => Promise.resolve(pinned);
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  };
+
   const files: Filesystem = {
     readFile: (args, { maxBytes, signal } = {}) =>
       readFile(guard, args, { ...readLimits, maxBytes: Math.min(maxBytes ?? options.maxFileBytes, options.maxFileBytes) }, signal),
@@ -71,8 +93,10 @@ export async function createFilesystem(config: z.input<typeof filesystemConnecto
           offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
           length: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
         }),
-        execute: (args, ctx) => files.readFile(args, { maxBytes: ctx.limits.maxBytes, signal: ctx.signal }),
+        execute: (args, ctx) =>
+          readFile(guardFor(ctx, args.path), args, { ...readLimits, maxBytes: Math.min(ctx.limits.maxBytes, options.maxFileBytes) }, ctx.signal),
         measure: (result) => result.bytesRead,
+        canonicalize,
       }),
       defineTool({
         name: 'fs.listDir',
@@ -83,13 +107,15 @@ export async function createFilesystem(config: z.input<typeof filesystemConnecto
           maxDepth: z.number().int().positive().max(32).optional(),
           maxEntries: z.number().int().positive().max(100_000).optional(),
         }),
-        execute: (args, ctx) => files.listDir(args, { signal: ctx.signal }),
+        execute: (args, ctx) => listDir(guardFor(ctx, args.path), args, listLimits, ctx.signal),
+        canonicalize,
       }),
       defineTool({
         name: 'fs.stat',
         description: 'Type, size, permissions and times of a path in the allowed directories.',
         inputSchema: z.strictObject({ path: pathArg }),
-        execute: (args) => files.stat(args),
+        execute: (args, ctx) => statPath(guardFor(ctx, args.path), args.path, { refuseHardLinks: options.refuseHardLinks }),
+        canonicalize,
       }),
     ] as ToolDefinition[],
   };

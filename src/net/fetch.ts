@@ -48,6 +48,8 @@ export interface GuardedRequestInit {
   headers?: HeadersInit | Record<string, string> | undefined;
   body?: string | Uint8Array | ArrayBuffer | URLSearchParams | null | undefined;
   signal?: AbortSignal | null | undefined;
+  /** Called with the URL and method of every hop (redirects included) before it is sent; throw to refuse it. */
+  onHop?: ((url: URL, method: string) => void) | undefined;
   /** `follow` (default) re-checks every hop; `manual` returns the 3xx; `error` refuses it. */
   redirect?: 'follow' | 'manual' | 'error' | undefined;
   /** Per-request override of the size limit, in bytes. */
@@ -90,6 +92,7 @@ interface Exchange {
   maxBytes: number | undefined;
   retries: number;
   signal: AbortSignal | undefined;
+  onHop: ((url: URL, method: string) => void) | undefined;
 }
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -164,6 +167,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     try {
       let redirects = 0;
       for (;;) {
+        x.onHop?.(x.url, x.method);
         const verdict = policy.checkStatic(x.url);
         if (!verdict.allowed) {
           throw new GatewayError(verdict.code === 'DOMAIN_NOT_ALLOWED' ? 'DOMAIN_NOT_ALLOWED' : 'SSRF_BLOCKED', `Request refused: ${verdict.reason}.`, {
@@ -254,6 +258,7 @@ function build(input: string | URL | Request, init: GuardedRequestInit, raw: Gua
     maxBytes: limit === false ? undefined : limit,
     retries: init.retries ?? retries,
     signal: init.signal ?? request?.signal ?? undefined,
+    onHop: init.onHop,
   };
 }
 

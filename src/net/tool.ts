@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
-import { defineTool, type ToolDefinition } from '../tools.js';
+import { defineTool, type ToolContext, type ToolDefinition } from '../tools.js';
 import type { HttpConnectorConfig } from './config.js';
 import type { GuardedFetch } from './fetch.js';
+import { parseAgentUrl, urlFacts } from '../policy/rules/url-facts.js';
 import { headerProblem, HIDDEN_RESPONSE_HEADERS, isCredentialHeader, isSpoofingHeader, isTransportHeader, spoofingRefusal, TRANSPORT_HEADERS } from './headers.js';
 
 /** What `http.fetch` returns to the agent. */
@@ -87,13 +88,20 @@ export function httpFetchTool(fetch: GuardedFetch, config: HttpConnectorConfig):
     async execute(args, ctx) {
       const headers = agentHeaders(args.headers, 'http.fetch');
       const maxBytes = Math.min(config.maxBytes, ctx.limits.maxBytes);
-      const response = await fetch.request(args.url, { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes });
+      const response = await fetch.request(args.url, { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes, onHop: hopCheck(ctx) });
       const bytes = Buffer.from(await response.body.arrayBuffer());
       return describeResponse(response.statusCode, response.url, Object.entries(response.headers), bytes);
     },
     // The limit is on the body received, not on its base64 form.
     measure: (result) => result.bytes,
+    canonicalize: (args) => ({ facts: urlFacts(parseAgentUrl(args.url), args.method) }),
   });
+}
+
+/** With argument rules: every hop's URL (each redirect) is decided by the rules again. */
+export function hopCheck(ctx: ToolContext): ((url: URL, method: string) => void) | undefined {
+  const canonical = ctx.canonical;
+  return canonical === undefined ? undefined : (url, method) => canonical.recheck(urlFacts(url, method));
 }
 
 function isTextual(contentType: string | null, bytes: Buffer): boolean {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isGatewayError } from '../errors.js';
-import { agentHeaders, agentRequestFields, describeResponse, type HttpFetchResult } from '../net/tool.js';
+import { agentHeaders, agentRequestFields, describeResponse, hopCheck, type HttpFetchResult } from '../net/tool.js';
+import { parseAgentUrl, urlFacts } from '../policy/rules/url-facts.js';
 import { defineTool, type ToolDefinition } from '../tools.js';
 import type { L402Payer } from './l402-payer.js';
 import { formatSats } from './server-text.js';
@@ -32,7 +33,7 @@ export function payFetchTool(payer: L402Payer, methods: readonly [string, ...str
       try {
         response = await payer.fetch(
           args.url,
-          { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes: ctx.limits.maxBytes },
+          { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes: ctx.limits.maxBytes, onHop: hopCheck(ctx) },
           { maxAmountSats: args.maxAmountSats, actor: ctx.actor, approvalTimeoutMs: ctx.limits.timeoutMs > 0 ? ctx.limits.timeoutMs : undefined },
         );
       } catch (error) {
@@ -52,5 +53,8 @@ export function payFetchTool(payer: L402Payer, methods: readonly [string, ...str
       return payment === undefined ? result : { ...result, payment };
     },
     measure: (result) => result.bytes,
+    // Argument rules see the request's URL facts and the most this call may pay (`amountSats`:
+    // the call's maxAmountSats, which the payer enforces; null when the call sets none).
+    canonicalize: (args) => ({ facts: { ...urlFacts(parseAgentUrl(args.url), args.method), amountSats: args.maxAmountSats ?? null } }),
   });
 }

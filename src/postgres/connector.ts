@@ -7,6 +7,7 @@ import { createEmbeddedExecutor, type EmbeddedDatabase } from './embedded-execut
 import type { Executor, QueryLimits } from './executor.js';
 import { createPoolExecutor } from './pool-executor.js';
 import type { QueryResult } from './read-only-query.js';
+import { sqlFacts } from './facts.js';
 import { loadParser, MAX_SQL_LENGTH, validateSqlSync, type SqlVerdict } from './validate.js';
 
 /** Dependencies of {@link createPostgres}. */
@@ -143,6 +144,8 @@ export async function createPostgres(
         description: 'Runs one read-only SELECT on PostgreSQL and returns columns and rows. Use $1, $2 … with params for values.',
         inputSchema: z.strictObject({ sql: z.string().min(1).max(MAX_SQL_LENGTH), params: z.array(paramSchema).max(1000).optional() }),
         execute: (args, ctx) => postgres.query(args, { timeoutMs: ctx.limits.timeoutMs, maxBytes: ctx.limits.maxBytes, signal: ctx.signal }),
+        // Argument rules decide on the parse tree; the execution runs this very text.
+        canonicalize: (args) => sqlFacts(args.sql, validation),
       }),
       defineTool({
         name: 'db.schema',

@@ -15,6 +15,26 @@ export class Refusal extends Error {
   }
 }
 
+/** Where the names a query uses are written while it is validated (argument rules' SQL facts). */
+export interface NameSink {
+  /** A relation read, as `schema.table`, once per schema it may resolve to. */
+  table(schema: string, relation: string): void;
+  /** A function called (its last name part, as parsed), or a name that may be read as one. */
+  func(name: string): void;
+}
+
+let sink: NameSink | undefined;
+
+/** Runs `validate` (synchronous) with `collector` receiving every name resolved. */
+export function collectingNames<T>(collector: NameSink, validate: () => T): T {
+  sink = collector;
+  try {
+    return validate();
+  } finally {
+    sink = undefined;
+  }
+}
+
 /** Options compiled once per options object, so the walk does set look-ups only. */
 export interface Compiled {
   explain: boolean;
@@ -92,12 +112,14 @@ export function checkRelation(range: Record<string, unknown>, scope: Scope, opti
     if (scope.has(relation)) return;
     const candidates = mayBeCatalog(relation) ? ['pg_catalog', ...options.searchPath] : options.searchPath;
     for (const candidate of candidates) {
+      sink?.table(candidate, relation);
       const why = relationAllowed(candidate, relation, options);
       if (why !== undefined) throw new Refusal(`table "${relation}" is not allowed: it may resolve to "${candidate}.${relation}", and ${why}`);
     }
     return;
   }
   if (typeof schema !== 'string') throw new Refusal('a table reference with a malformed schema is not allowed');
+  sink?.table(schema, relation);
   const why = relationAllowed(schema, relation, options);
   if (why !== undefined) throw new Refusal(`table "${schema}.${relation}" is not allowed: ${why}`);
 }
@@ -118,6 +140,7 @@ function builtin(parts: readonly string[], allowed: ReadonlySet<string>): boolea
 export function checkFunction(list: unknown, options: Compiled): void {
   const parts = nameParts(list, 'function');
   if (parts.length > 2) throw new Refusal(`function "${quote(parts)}" is not allowed (a name of more than two parts)`);
+  sink?.func(parts.at(-1) as string);
   if (hostAllowed(parts, options.functions, options) || builtin(parts, SAFE_FUNCTIONS)) return;
   const name = parts.at(-1) as string;
   if (parts.length === 2 && parts[0] !== 'pg_catalog') {
@@ -141,7 +164,10 @@ export function checkFunction(list: unknown, options: Compiled): void {
 export function checkFieldName(item: unknown, options: Compiled): void {
   const name = (item as { String?: { sval?: unknown } } | null)?.String?.sval;
   if (typeof name !== 'string') return; // `*` and subscripts carry no name
-  if (SAFE_FUNCTIONS.has(name) || options.functions.has(name)) return;
+  if (SAFE_FUNCTIONS.has(name) || options.functions.has(name)) {
+    sink?.func(name); // x.name may be the call name(x)
+    return;
+  }
   if (FIELD_NOTATION_FUNCTIONS.has(name) || KNOWN_DANGEROUS.test(name) || XML_FUNCTIONS.test(name)) {
     throw new Refusal(`"${name}" after a dot is not allowed: PostgreSQL reads x.${name} as the function call ${name}(x) when there is no such column, and that function is not on the allowlist`);
   }
