@@ -14,8 +14,8 @@ export interface ToolContext {
   /** The effective limits; a streaming tool stops reading once `maxBytes` is passed. */
   limits: ToolLimits;
   /**
-   * Set when argument rules decided this call: what {@link ToolDefinition.canonicalize}
-   * pinned, which the execution must use (not the agent's arguments again).
+   * Set when argument rules decided a call of a tool with {@link ToolDefinition.canonicalize}:
+   * what it pinned, which the execution must use (not the agent's arguments again).
    */
   canonical?: CanonicalCall | undefined;
 }

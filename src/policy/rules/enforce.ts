@@ -93,7 +93,10 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     return new GatewayError('POLICY_DENIED', `Call refused (rule ${verdict.rule}): ${verdict.reason}.`, { data: { rule: verdict.rule, tool } });
   }
 
-  function pin(ctx: ToolContext, tool: string, canonical: Canonical, ruleId: string, forTool: readonly CompiledRule[]): void {
+  function pin(ctx: ToolContext, tool: string, canonical: Canonical, ruleId: string, forTool: readonly CompiledRule[], hasCanonicalize: boolean): void {
+    // A tool without canonicalize has nothing pinned and no later step to decide: the hot path
+    // of host tools stays free of the allocation.
+    if (!hasCanonicalize) return;
     const call: CanonicalCall = {
       facts: canonical.facts,
       pinned: canonical.pinned,
@@ -110,7 +113,7 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
   function decide(tool: ToolDefinition, args: unknown, ctx: ToolContext, forTool: readonly CompiledRule[], canonical: Canonical): Promise<void> | undefined {
     const verdict = evaluateRules(tool.name, forTool, canonical.facts, ctx.actor);
     if (verdict.effect === 'allow') {
-      pin(ctx, tool.name, canonical, verdict.rule, forTool);
+      pin(ctx, tool.name, canonical, verdict.rule, forTool, tool.canonicalize !== undefined);
       return undefined;
     }
     if (verdict.effect === 'deny') throw refuse(verdict, tool.name);
@@ -122,7 +125,7 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     const forTool = byTool.get(tool.name) ?? [];
     const nowMs = deps.now();
     if (mandates.consume(ctx.actor, rule.id, ruleHashes.get(rule.id) ?? '', nowMs) !== undefined) {
-      pin(ctx, tool.name, canonical, rule.id, forTool);
+      pin(ctx, tool.name, canonical, rule.id, forTool, tool.canonicalize !== undefined);
       return;
     }
     const data = { rule: rule.id, tool: tool.name };
@@ -172,7 +175,7 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     if (verdict.rule !== rule.id || verdict.effect !== 'approve' || hashArgs({ args, facts: again.facts }) !== argsSha256) {
       throw new GatewayError('APPROVAL_REQUIRED', `Call refused: what rule "${rule.id}" approved changed before the call resumed.`, { data });
     }
-    pin(ctx, tool.name, again, rule.id, byTool.get(tool.name) ?? []);
+    pin(ctx, tool.name, again, rule.id, byTool.get(tool.name) ?? [], tool.canonicalize !== undefined);
   }
 
   const api: ArgumentRulesApi = {
