@@ -7,7 +7,7 @@ import { GatewayError } from './errors.js';
  * Keys whose children are names chosen by the user (tool names, actor ids, domains) and must
  * not be converted from snake_case.
  */
-const NAME_MAPS = new Set(['per_tool', 'actors', 'inject_headers']);
+const NAME_MAPS = new Set(['per_tool', 'actors', 'inject_headers', 'when']);
 
 /** Section names of the seed's `config.yaml` that differ from ours. */
 const RENAMED: Readonly<Record<string, string>> = { http_fetch: 'http' };

@@ -40,7 +40,8 @@ export interface CanonicalCall {
   /** The id of the rule that allowed the call. */
   readonly rule: string;
   /**
-   * Decides a later step of the same call (a redirect hop) with the same rules.
+   * Decides a later step of the same call (a redirect hop) with the same rules, on the call's
+   * facts with `facts` replacing those the step changes.
    * @throws GatewayError `POLICY_DENIED` unless a rule allows it (or it is the approved rule).
    */
   recheck(facts: Facts): void;

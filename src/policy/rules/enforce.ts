@@ -102,7 +102,8 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
       pinned: canonical.pinned,
       rule: ruleId,
       recheck(facts) {
-        const verdict = evaluateRules(tool, forTool, facts, ctx.actor);
+        // A later step (a redirect hop) replaces the facts it changes; the rest (an amount) stay.
+        const verdict = evaluateRules(tool, forTool, { ...canonical.facts, ...facts }, ctx.actor);
         if (verdict.effect === 'allow' || (verdict.effect === 'approve' && verdict.rule === ruleId)) return;
         throw refuse(verdict, tool);
       },
