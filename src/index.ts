@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { createGateway, type CallContext, type Gateway, type GatewayDeps, type Logger } from './gateway.js';
-export { defineTool, type ListedTool, type ToolContext, type ToolDefinition } from './tools.js';
+export { defineTool, type Canonical, type CanonicalCall, type FactValue, type Facts, type ListedTool, type ToolContext, type ToolDefinition } from './tools.js';
 export { ERROR_CODES, GatewayError, isGatewayError, type ErrorCode, type GatewayErrorOptions } from './errors.js';
 export { gatewayConfigSchema, parseConfig, type GatewayConfig, type ResolvedConfig } from './config.js';
 export { configFromEnv, configFromYaml, loadConfigFile, mergeConfig, type ConfigFromEnvOptions } from './config-loaders.js';
@@ -13,6 +13,16 @@ export {
   createPolicy,
   createMemoryRateLimitStore,
   type ActorPolicy,
+  type ApprovalBinding,
+  type ArgumentRule,
+  type ArgumentRuleInput,
+  type ArgumentRulesApi,
+  type CallApprovalRequest,
+  type CallApprover,
+  type Condition,
+  type Explanation,
+  type Mandate,
+  type MandateGrant,
   type MemoryRateLimitStore,
   type MemoryRateLimitStoreOptions,
   type PerToolPolicy,

@@ -16,3 +16,11 @@ export {
   type PolicyOptions,
   type ToolLimits,
 } from './engine.js';
+export {
+  type ArgumentRulesApi,
+  type CallApprovalRequest,
+  type CallApprover,
+  type Explanation,
+} from './rules/enforce.js';
+export { type ApprovalBinding, type Mandate, type MandateGrant } from './rules/approvals.js';
+export { type ArgumentRuleInput, type ArgumentRule, type Condition } from './rules/schema.js';
