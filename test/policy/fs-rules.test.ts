@@ -15,7 +15,7 @@ async function tree(dir: TempDir): Promise<void> {
   await symlink(dir.join('data/secret'), dir.join('data/reports/link'));
 }
 
-async function gateway(dir: TempDir, opened: string[], beforeOpen?: (real: string) => Promise<void>): Promise<Gateway> {
+async function gateway(dir: TempDir, opened: string[], beforeOpen?: (real: string) => Promise<void>, approveCall?: () => Promise<boolean>): Promise<Gateway> {
   return createGateway(
     {
       policy: {
@@ -31,6 +31,7 @@ async function gateway(dir: TempDir, opened: string[], beforeOpen?: (real: strin
     },
     {
       logger: { warn: () => undefined },
+      ...(approveCall && { approveCall }),
       fsHooks: {
         beforeOpen: async (real) => {
           opened.push(real);
@@ -132,5 +133,23 @@ describe('argument rules on files', () => {
     expect(opened).toEqual([]);
     const listed = await gw.call<{ entries: { name: string }[] }>('fs.listDir', { path: 'reports' });
     expect(listed.entries.map((e) => e.name).sort()).toEqual(['a.csv', 'b.txt', 'link']);
+  });
+
+  it('an approval is void when the file changes while a person looks, and nothing is read', async () => {
+    await using dir = await tempDir();
+    await tree(dir);
+    const opened: string[] = [];
+    let approvals = 0;
+    await using gw = await gateway(dir, opened, undefined, async () => {
+      approvals += 1;
+      if (approvals === 1) await writeFile(dir.join('data/secret/key.csv'), 'TOP-SECRET, and more of it');
+      return true;
+    });
+    const error = await gw.call('fs.readFile', { path: 'secret/key.csv' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'APPROVAL_REQUIRED', message: expect.stringContaining('changed') as string });
+    expect(opened).toEqual([]);
+    // Unchanged during the second approval: read.
+    await expect(gw.call<{ content: string }>('fs.readFile', { path: 'secret/key.csv' })).resolves.toMatchObject({ content: 'TOP-SECRET, and more of it' });
+    expect(opened).toEqual([dir.join('data/secret/key.csv')]);
   });
 });

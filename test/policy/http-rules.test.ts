@@ -44,6 +44,11 @@ describe('argument rules on HTTP', () => {
       await expect(gw.call('http.fetch', { url }), url).rejects.toMatchObject({ code: 'POLICY_DENIED' });
     }
     await expect(gw.call('http.fetch', { url: `http://api.test:${server.port}/public/x`, method: 'POST', body: 'x' })).rejects.toMatchObject({ code: 'POLICY_DENIED' });
+    expect(await gw.policy.explain('http.fetch', { url: `http://API.test:${server.port}/public/%61dmin` })).toMatchObject({
+      outcome: 'deny',
+      rule: 'no-admin',
+      facts: { host: 'api.test', path: '/public/admin', port: server.port, method: 'GET' },
+    });
     expect(server.requests.length).toBe(before);
     expect(gw.dialled.length).toBe(dialled);
   });

@@ -155,9 +155,10 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     if (answer === false) throw new GatewayError('APPROVAL_DENIED', `Call refused: the approver said no to rule "${rule.id}".`, { data });
     // The call resumes: everything the approval is bound to is checked again.
     const token = answer === true ? binding : answer;
-    if (typeof token !== 'object' || token === null || used.has(token.id)) {
-      throw new GatewayError('APPROVAL_DENIED', `Call refused: the approval for rule "${rule.id}" was already used.`, { data });
+    if (typeof token !== 'object' || token === null) {
+      throw new GatewayError('APPROVAL_DENIED', `Call refused: the approver's answer for rule "${rule.id}" is neither true, false nor the request's binding.`, { data });
     }
+    if (used.has(token.id)) throw new GatewayError('APPROVAL_DENIED', `Call refused: the approval for rule "${rule.id}" was already used.`, { data });
     if (token.id !== binding.id || token.tool !== binding.tool || token.actor !== binding.actor || token.argsSha256 !== binding.argsSha256 || token.rule !== binding.rule) {
       throw new GatewayError('APPROVAL_DENIED', `Call refused: the approval given is for another call (tool, actor or arguments differ).`, { data });
     }
@@ -205,7 +206,7 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
   async function explain(name: string, args: unknown, actor: string | undefined): Promise<Explanation> {
     const tool = deps.tool(name);
     if (tool === undefined) return { outcome: 'deny', code: 'TOOL_NOT_FOUND', rule: 'unknown-tool', reason: `no tool named ${JSON.stringify(name.slice(0, 64))}` };
-    const parsed = tool.inputSchema.safeParse(args);
+    const parsed = await tool.inputSchema.safeParseAsync(args);
     if (!parsed.success) return { outcome: 'deny', code: 'VALIDATION_FAILED', rule: 'inputSchema', reason: parsed.error.issues.map((i) => i.message).join('; ') };
     const decision = deps.decideTool(name, actor);
     if (!decision.allowed) return { outcome: 'deny', code: decision.code ?? 'POLICY_DENIED', rule: decision.rule, reason: decision.reason };
