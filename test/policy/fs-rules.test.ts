@@ -152,4 +152,31 @@ describe('argument rules on files', () => {
     await expect(gw.call<{ content: string }>('fs.readFile', { path: 'secret/key.csv' })).resolves.toMatchObject({ content: 'TOP-SECRET, and more of it' });
     expect(opened).toEqual([dir.join('data/secret/key.csv')]);
   });
+
+  it('rule directories are real paths: a notUnder spelled through a symlink still covers its target', async () => {
+    await using dir = await tempDir();
+    await tree(dir);
+    const opened: string[] = [];
+    await using gw = await createGateway(
+      {
+        policy: { allowTools: ['fs.*'], rules: [{ id: 'not-secret', tool: 'fs.readFile', effect: 'allow', when: { path: { under: dir.join('data'), notUnder: dir.join('data/reports/link') } } }] },
+        connectors: { filesystem: { allowedPaths: [dir.join('data')] } },
+      },
+      { logger: { warn: () => undefined }, fsHooks: { beforeOpen: (real) => void opened.push(real) } },
+    );
+    await expect(gw.call('fs.readFile', { path: 'secret/key.csv' })).rejects.toMatchObject({ code: 'POLICY_DENIED', data: { rule: 'default-deny:fs.readFile' } });
+    expect(opened).toEqual([]);
+    await expect(gw.call('fs.readFile', { path: 'reports/b.txt' })).resolves.toMatchObject({ content: 'hello' });
+  });
+
+  it('refuses a relative rule directory and an all-elements deny on SQL list facts at config time', async () => {
+    await expect(createGateway({ policy: { rules: [{ id: 'r', tool: 'fs.readFile', effect: 'allow', when: { path: { under: 'data' } } }] } })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      data: { issues: [expect.stringContaining('absolute') as string] },
+    });
+    await expect(createGateway({ policy: { rules: [{ id: 'r', tool: 'db.query', effect: 'deny', when: { tables: { in: ['public.secret'] } } }] } })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      data: { issues: [expect.stringContaining('anyIn') as string] },
+    });
+  });
 });

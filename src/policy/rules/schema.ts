@@ -1,8 +1,13 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { compileBoundedRegex } from './regex.js';
 
 const scalar = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]);
 const strings = z.union([z.string().min(1).max(4096), z.array(z.string().min(1).max(4096)).min(1).max(1000)]);
+const absolute = z.string().min(1).max(4096).refine(isAbsolute, 'must be an absolute path (rule directories are resolved to real paths when the gateway starts)');
+const directories = z.union([absolute, z.array(absolute).min(1).max(1000)]);
+/** Facts of the built-in tools that are lists: a deny rule must say `anyIn` (an `in` would need every element to match). */
+const LIST_FACTS: Readonly<Record<string, readonly string[]>> = { 'db.query': ['tables', 'schemas', 'functions'] };
 
 /**
  * One test on one canonical fact. Several operators in one object must all hold. On a list fact
@@ -37,9 +42,9 @@ export const conditionSchema = z
       })
       .optional(),
     /** Path facts: the real path is one of these directories or inside one (component-wise). */
-    under: strings.optional(),
+    under: directories.optional(),
     /** Path facts: the real path is none of these directories and inside none. */
-    notUnder: strings.optional(),
+    notUnder: directories.optional(),
     /** URL paths: the path is one of these prefixes at a segment boundary (`/api` matches `/api` and `/api/x`, not `/apix`). */
     prefix: strings.optional(),
   })
@@ -71,6 +76,13 @@ export const argumentRulesSchema = z
     rules.forEach((rule, index) => {
       if (seen.has(rule.id)) ctx.addIssue({ code: 'custom', message: `duplicate rule id "${rule.id}"`, path: [index, 'id'] });
       seen.add(rule.id);
+      if (rule.effect !== 'deny') return;
+      for (const fact of LIST_FACTS[rule.tool] ?? []) {
+        const condition = rule.when[fact];
+        if (condition !== undefined && (condition.in !== undefined || condition.equals !== undefined || condition.glob !== undefined || condition.regex !== undefined)) {
+          ctx.addIssue({ code: 'custom', message: `a deny rule on the list fact "${fact}" must use anyIn (in, equals, glob and regex need every element to match, so one more table would slip past)`, path: [index, 'when', fact] });
+        }
+      }
     });
   });
 
