@@ -16,6 +16,8 @@ export interface CompiledRule {
   readonly effect: ArgumentRule['effect'];
   readonly actors: ReadonlySet<string> | undefined;
   readonly tests: readonly { fact: string; test: Test }[];
+  /** The verdict when it matches, made once. */
+  readonly verdict: RuleVerdict;
 }
 
 /** What the rules say about one call's facts. */
@@ -128,7 +130,9 @@ export function compileRules(rules: readonly ArgumentRule[]): Map<string, Compil
     for (const [fact, condition] of Object.entries(rule.when)) {
       for (const test of compileCondition(condition)) tests.push({ fact, test });
     }
-    const compiled: CompiledRule = { source: rule, id: rule.id, effect: rule.effect, actors: rule.actors === undefined ? undefined : new Set(rule.actors), tests };
+    const reason = `${rule.effect === 'deny' ? 'denied' : rule.effect === 'allow' ? 'allowed' : 'needs approval'} by rule "${rule.id}"`;
+    const compiled: CompiledRule = { source: rule, id: rule.id, effect: rule.effect, actors: rule.actors === undefined ? undefined : new Set(rule.actors), tests, verdict: { effect: rule.effect, rule: rule.id, reason } };
+    (compiled.verdict as { compiled?: CompiledRule }).compiled = compiled;
     let forTool = byTool.get(rule.tool);
     if (forTool === undefined) byTool.set(rule.tool, (forTool = []));
     forTool.push(compiled);
@@ -172,7 +176,7 @@ export function evaluateRules(tool: string, rules: readonly CompiledRule[], fact
         break;
       }
     }
-    if (matched) return { effect: rule.effect, rule: rule.id, compiled: rule, reason: `${rule.effect === 'deny' ? 'denied' : rule.effect === 'allow' ? 'allowed' : 'needs approval'} by rule "${rule.id}"` };
+    if (matched) return rule.verdict;
   }
   return { effect: 'deny', rule: `default-deny:${tool}`, reason: `no argument rule of "${tool}" allows this call (default deny)` };
 }

@@ -233,40 +233,54 @@ export function compileBoundedRegex(source: string): BoundedRegex {
   prog.push({ op: 'match' });
   const size = prog.length;
   const mark = new Uint32Array(size);
+  // Thread lists and the closure stack, allocated once per pattern (a test never re-enters).
+  let current = new Int32Array(size);
+  let next = new Int32Array(size);
+  const stack = new Int32Array(size * 2 + 2);
   let generation = 0;
 
-  function add(list: number[], pc: number): void {
-    // Iterative closure over jmp/split (no recursion on the program).
-    const stack = [pc];
-    while (stack.length > 0) {
-      const at = stack.pop() as number;
+  /** Adds `pc` and what it reaches through jmp/split to `list` (iteratively); returns the new length. */
+  function add(list: Int32Array, length: number, pc: number): number {
+    let top = 0;
+    stack[top++] = pc;
+    while (top > 0) {
+      const at = stack[--top] as number;
       if (mark[at] === generation) continue;
       mark[at] = generation;
       const inst = prog[at] as Inst;
-      if (inst.op === 'jmp') stack.push(inst.x);
-      else if (inst.op === 'split') stack.push(inst.y, inst.x);
-      else list.push(at);
+      if (inst.op === 'jmp') stack[top++] = inst.x;
+      else if (inst.op === 'split') {
+        stack[top++] = inst.y;
+        stack[top++] = inst.x;
+      } else list[length++] = at;
     }
+    return length;
   }
 
   return {
     source,
     test(value) {
       if (value.length > MAX_REGEX_INPUT) return undefined;
-      let current: number[] = [];
-      generation += 1;
-      add(current, 0);
-      for (let i = 0; i < value.length && current.length > 0; i++) {
-        const code = value.charCodeAt(i);
-        const next: number[] = [];
-        generation += 1;
-        for (const pc of current) {
-          const inst = prog[pc] as Inst;
-          if (inst.op === 'char' && inst.test(code)) add(next, pc + 1);
-        }
-        current = next;
+      if (generation > 0xfffffff0 - 2 * MAX_REGEX_INPUT) {
+        mark.fill(0);
+        generation = 0;
       }
-      return current.some((pc) => (prog[pc] as Inst).op === 'match');
+      generation += 1;
+      let count = add(current, 0, 0);
+      for (let i = 0; i < value.length && count > 0; i++) {
+        const code = value.charCodeAt(i);
+        generation += 1;
+        let nextCount = 0;
+        for (let t = 0; t < count; t++) {
+          const pc = current[t] as number;
+          const inst = prog[pc] as Inst;
+          if (inst.op === 'char' && inst.test(code)) nextCount = add(next, nextCount, pc + 1);
+        }
+        [current, next] = [next, current];
+        count = nextCount;
+      }
+      for (let t = 0; t < count; t++) if ((prog[current[t] as number] as Inst).op === 'match') return true;
+      return false;
     },
   };
 }
