@@ -127,4 +127,16 @@ describe('approval of tool calls', () => {
     const bad = createGateway({ policy: { rules: [{ id: 'r', tool: 'acme.x', effect: 'allow', when: { name: { regex: '(a+)+\\1' } } }] } }, { logger: { warn: () => undefined } });
     await expect(bad).rejects.toMatchObject({ code: 'CONFIG_INVALID', data: { issues: [expect.stringContaining('unsupported pattern')] } });
   });
+
+  it('a caller abort or the gateway closing while a person looks ends the call, and nothing runs', async () => {
+    const h = await harness(() => new Promise(() => undefined));
+    const controller = new AbortController();
+    const aborted = h.gw.call('acme.refund', big, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(aborted).rejects.toMatchObject({ code: 'ABORTED' });
+    const closing = h.gw.call('acme.refund', big);
+    setTimeout(() => void h.gw.close(), 20);
+    await expect(closing).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(h.ran).toEqual([]);
+  });
 });
