@@ -11,6 +11,7 @@ import { createPolicy, type Policy, type ToolLimits } from './policy/engine.js';
 import type { RateLimitStore } from './policy/rate-limit.js';
 import type { ListedTool, ToolDefinition } from './tools.js';
 import { openConnectors } from './connectors.js';
+import { configWarnings, toolSetChecker } from './config/tool-checks.js';
 import type { FilesystemHooks } from './fs/connector.js';
 import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { GuardedAgentOptions } from './net/agent.js';
@@ -184,6 +185,8 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   const inFlight = new Set<CallRun>();
   let settled: (() => void) | undefined;
   let closing: Promise<void> | undefined;
+  // Policy entries matching no tool are warned about once the built-in tools are in, and on register().
+  const toolCheck = toolSetChecker(resolved, (m) => logger.warn(m));
 
   function register<S extends z.ZodType, R>(tool: ToolDefinition<S, R>): void {
     if (closing !== undefined) throw new GatewayError('GATEWAY_CLOSED', 'The gateway is closed.');
@@ -196,6 +199,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     }
     const jsonSchema = z.toJSONSchema(tool.inputSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
     tools.set(tool.name, { tool, jsonSchema, limits: policy.limitsFor(tool.name) });
+    toolCheck.registered(tool.name);
   }
 
   /** The result's size in bytes, checked against the tool's limit. */
@@ -288,6 +292,8 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
 
   for (const tool of connectors.tools) register(tool);
   for (const tool of payments.tools) register(tool);
+  toolCheck.created(tools.keys());
+  for (const message of configWarnings(resolved)) logger.warn(message);
 
   return {
     call,
