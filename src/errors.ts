@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   'MINT_NOT_ALLOWED',
   'INSUFFICIENT_FUNDS',
   'TOKEN_INVALID',
+  'ALREADY_PAID',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
