@@ -184,8 +184,10 @@ function mergeObjects(a: Record<string, unknown>, b: Record<string, unknown>): R
   const out: Record<string, unknown> = { ...a };
   for (const [key, value] of Object.entries(b)) {
     if (value === undefined) continue;
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeObjects(current, value) : value;
+    const current = Object.hasOwn(out, key) ? out[key] : undefined;
+    const merged = isPlainObject(current) && isPlainObject(value) ? mergeObjects(current, value) : value;
+    // An own property even for `__proto__`: the schema then refuses it instead of it vanishing.
+    Object.defineProperty(out, key, { value: merged, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

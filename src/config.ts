@@ -8,7 +8,7 @@ import { httpConnectorSchema } from './net/config.js';
 import { postgresConnectorSchema } from './postgres/config.js';
 import { crossFieldIssues, type ConfigIssue } from './config/checks.js';
 import { didYouMean, nearest } from './config/nearest.js';
-import { RENAMED_KEYS } from './config/renames.js';
+import { own, RENAMED_KEYS } from './config/renames.js';
 
 /** Largest delay `setTimeout` honours, in ms (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -190,11 +190,11 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
   const at = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     // The seed's old spellings are candidates too: `http_prot` is a typo of `http_port`, now `port`.
-    const renamed = RENAMED_KEYS[at] ?? {};
+    const renamed = own(RENAMED_KEYS, at) ?? {};
     const known = [...knownKeysAt(issue.path), ...Object.keys(renamed)];
     return issue.keys.map((key) => {
       const hint = nearest(key, known);
-      const now = hint === undefined ? undefined : renamed[hint];
+      const now = hint === undefined ? undefined : own(renamed, hint);
       return {
         path: at === '' ? key : `${at}.${key}`,
         message: `is not a known option${now === undefined ? didYouMean(hint) : ` (did you mean "${now}", the seed's "${hint}"?)`}`,

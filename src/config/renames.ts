@@ -21,3 +21,8 @@ export const RENAMED_TOOLS: Readonly<Record<string, string>> = {
   'l402.fetch': 'pay.fetch',
 };
 
+
+/** `record[key]` when `key` is the record's own (never `__proto__`, `constructor` or another inherited name). */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors.js';
 import { configError } from '../config.js';
-import { RENAMED_KEYS, RENAMED_TOOLS } from './renames.js';
+import { own, RENAMED_KEYS, RENAMED_TOOLS } from './renames.js';
 
 /**
  * Keys whose children are names chosen by the user (tool names, actor ids, domains) and must
@@ -57,15 +57,15 @@ function mapKeys(value: unknown, path: string[], ourPath: string[], source: stri
   }
   const parent = path.at(-1);
   const keepNames = parent !== undefined && NAME_MAPS.has(parent);
-  const renames = RENAMED_KEYS[ourPath.join('.')] ?? {};
+  const renames = own(RENAMED_KEYS, ourPath.join('.')) ?? {};
   const out: Node = {};
   for (const [key, child] of Object.entries(value as Node)) {
     const normal = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replaceAll('-', '_');
-    const instead = keepNames ? undefined : (SECRET_KEYS[normal] ?? (SECRET_NAME.test(normal) ? 'an environment variable' : undefined));
+    const instead = keepNames ? undefined : (own(SECRET_KEYS, normal) ?? (SECRET_NAME.test(normal) ? 'an environment variable' : undefined));
     if (instead !== undefined) throw secretError(source, [...path, key], instead);
     let ours = key;
     if (!keepNames) {
-      const renamed = renames[key];
+      const renamed = own(renames, key);
       if (renamed !== undefined) {
         warn(`${source}: ${[...path, key].join('.')} is now ${[...ourPath, renamed].join('.')}; read as such.`);
       }
@@ -74,7 +74,8 @@ function mapKeys(value: unknown, path: string[], ourPath: string[], source: stri
     if (Object.hasOwn(out, ours)) {
       throw configError([{ path: [...ourPath, ours].join('.'), message: `is given twice (as ${[...path, key].join('.')} and under another spelling); keep one` }], source);
     }
-    out[ours] = mapKeys(child, [...path, key], [...ourPath, ours], source, warn);
+    // An own property even for `__proto__`, so the schema sees (and refuses) it rather than the key vanishing.
+    Object.defineProperty(out, ours, { value: mapKeys(child, [...path, key], [...ourPath, ours], source, warn), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -87,7 +88,8 @@ function secretError(source: string, path: string[], instead: string): GatewayEr
 }
 
 function camelCase(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  // Only inside a word: `max_bytes` → `maxBytes`; `__proto__` and `_x` keep their underscores.
+  return key.replace(/(?<=[A-Za-z0-9])_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 function isNode(value: unknown): value is Node {
@@ -165,7 +167,7 @@ function renameTools(config: Node, source: string, warn: (message: string) => vo
     const list = node[key];
     if (!Array.isArray(list)) return;
     node[key] = list.map((entry: unknown, i) => {
-      const renamed = typeof entry === 'string' ? RENAMED_TOOLS[entry] : undefined;
+      const renamed = typeof entry === 'string' ? own(RENAMED_TOOLS, entry) : undefined;
       if (renamed === undefined) return entry;
       warn(`${source}: ${path}.${i} "${entry as string}" is now "${renamed}"; read as such.`);
       return renamed;
@@ -176,7 +178,7 @@ function renameTools(config: Node, source: string, warn: (message: string) => vo
   const perTool = policy.perTool;
   if (isNode(perTool)) {
     for (const [name, limits] of Object.entries(perTool)) {
-      const renamed = RENAMED_TOOLS[name];
+      const renamed = own(RENAMED_TOOLS, name);
       if (renamed === undefined) continue;
       if (Object.hasOwn(perTool, renamed)) throw configError([{ path: `policy.perTool.${renamed}`, message: `is given twice (also as "${name}", its old name); keep one` }], source);
       warn(`${source}: policy.perTool."${name}" is now "${renamed}"; read as such.`);

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config.js';
 import { compileGlob } from '../policy/glob.js';
 import { didYouMean, nearest } from './nearest.js';
-import { RENAMED_TOOLS } from './renames.js';
+import { own, RENAMED_TOOLS } from './renames.js';
 
 /**
  * Settings that are legal but do not do what they say; warned about (not refused) because a
@@ -59,7 +59,7 @@ export function toolSetChecker(config: ResolvedConfig, warn: (message: string) =
       }
       for (const item of entries) {
         if (item.matched) continue;
-        const renamed = RENAMED_TOOLS[item.entry];
+        const renamed = own(RENAMED_TOOLS, item.entry);
         const hint = renamed === undefined ? didYouMean(nearest(item.entry, known)) : ` ("${item.entry}" is now "${renamed}")`;
         warn(`${item.path} "${item.entry}" matches no tool${hint}; it has no effect unless a host tool of that name is registered.`);
       }

@@ -100,6 +100,19 @@ describe("the seed's own config.yaml", () => {
     expect(configFromYaml('connectors:\n  postgres: { host: "::1", user: "a b", database: "d/b", ssl: false }\n').connectors?.postgres?.connectionString).toBe('postgres://a%20b@[::1]:5432/d%2Fb?sslmode=disable');
   });
 
+  it('refuses __proto__, constructor and other inherited names as unknown keys instead of losing them', async () => {
+    for (const yaml of ['policy:\n  __proto__:\n    default_deny: false\n', '__proto__:\n  policy: {}\n', 'policy:\n  constructor: x\n', 'connectors:\n  toString: {}\n', 'policy:\n  allow_tools: [__proto__, constructor]\n']) {
+      const run = () => parseConfig(configFromYaml(yaml, 'c', { warn: () => undefined }));
+      if (yaml.includes('allow_tools')) {
+        expect(run().policy.allowTools).toEqual(['__proto__', 'constructor']); // names, kept as written
+        continue;
+      }
+      expect(run, yaml).toThrow(/is not a known option/);
+    }
+    // Through mergeConfig as well (loadGatewayConfig merges the file and the environment).
+    await expect(loadGatewayConfig({ text: 'policy:\n  __proto__:\n    default_deny: false\n', env: {}, warn: () => undefined })).rejects.toThrow(/config\.policy\.__proto__ is not a known option/);
+  });
+
   it('maps every renamed server key, and CORS as one origin, a list or false', () => {
     const quiet = { warn: () => undefined };
     expect(configFromYaml('server: { bind_address: 0.0.0.0, cors: false }', 'c', quiet).server).toEqual({ host: '0.0.0.0', corsOrigins: [] });

@@ -65,6 +65,11 @@ export function payPreviewTool(parts: PayPreviewParts, methods: readonly [string
       const response = await parts.fetch(url, { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes: PREVIEW_MAX_BYTES, retries: 0 });
       await drain(response);
       if (response.status !== 402) return { status: response.status, paymentRequired: false, origin };
+      // As pay.fetch: a 402 reached through a redirect to another origin is not this origin's to ask.
+      const answeredBy = response.url === '' ? origin : canonicalOrigin(response.url);
+      if (answeredBy !== origin) {
+        return { status: 402, paymentRequired: true, origin, verdict: { allowed: false, needsApproval: false, code: 'INVALID_CHALLENGE', reason: `A redirect to ${answeredBy} answered 402; pay.fetch would not pay another origin than the one asked.` } };
+      }
       const capMsat = args.maxAmountSats === undefined ? undefined : args.maxAmountSats * MSAT_PER_SAT;
       const cashuHeader = response.headers.get('x-cashu');
       if (cashuHeader !== null && (response.headers.get('www-authenticate') === null || (!parts.hasLightning && parts.hasCashu))) {
