@@ -88,6 +88,18 @@ describe('pay.preview', () => {
     expect(await r.gw.call('pay.preview', { url: `http://api.test:${server.port}/paid` })).toMatchObject({ verdict: { allowed: false, code: 'WRONG_NETWORK' } });
   });
 
+  it('reports a 402 reached through a redirect to another origin as pay.fetch would refuse it', async () => {
+    const lightning = fakeLightning();
+    await using server = await startL402Server(lightning);
+    server.knobs.redirectTo = `http://other.test:${server.port}/paid/elsewhere`;
+    await using r = await rig(
+      { policy: { allowTools: ['pay.preview'] }, connectors: { http: { allowedDomains: ['api.test', 'other.test'], allowedPorts: [server.port], allowNetworks: ['127.0.0.1/32'] } } },
+      { wallet: lightning.wallet() },
+    );
+    expect(await r.gw.call('pay.preview', { url: `http://api.test:${server.port}/paid/x` })).toMatchObject({ status: 402, verdict: { allowed: false, code: 'INVALID_CHALLENGE' } });
+    expect(lightning.payments).toBe(0);
+  });
+
   it('is denied by default, before any request is sent', async () => {
     const lightning = fakeLightning();
     await using server = await startL402Server(lightning);
