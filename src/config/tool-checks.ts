@@ -20,6 +20,9 @@ export function configWarnings(config: ResolvedConfig): string[] {
   return warnings;
 }
 
+/** Entries naming the built-in tools' namespaces (and the seed's `web.`), judged at creation. */
+const BUILT_IN_NAMESPACE = /^(fs|http|db|pay|web)\./i;
+
 /** The policy entries (allowTools, denyTools, perTool, actor lists) that name tools, with their config path. */
 function toolEntries(config: ResolvedConfig): { path: string; entry: string }[] {
   const { policy } = config;
@@ -36,12 +39,13 @@ function toolEntries(config: ResolvedConfig): { path: string; entry: string }[] 
 }
 
 /**
- * Watches the policy's tool entries against the tools registered: at creation (`created`, once the
- * built-in tools are in), each entry
- * matching no tool is warned about (with the nearest tool name, or the new name of a renamed
- * tool); when a tool is registered later, an entry that still matches nothing but is one edit
- * away from it (`acme.serch` for `acme.search`) is warned about again. A warning, not an
- * error: host tools are registered after `createGateway` returns.
+ * Watches the policy's tool entries against the tools registered. At creation (`created`, once
+ * the built-in tools are in), an entry in a built-in namespace (`fs.`, `http.`, `db.`, `pay.`,
+ * `web.`) or a renamed name that matches no tool is warned about, with the nearest tool name or
+ * the new name (`fs.readfile`, `web.fetch`, `db.*` without `connectors.postgres`). Other
+ * entries name host tools, registered after `createGateway` returns: when one is registered,
+ * an entry that still matches nothing but is a typo away from it (`acme.serch` for
+ * `acme.search`) is warned about. Warnings, not errors, for that reason.
  */
 export function toolSetChecker(config: ResolvedConfig, warn: (message: string) => void): { created(tools: Iterable<string>): void; registered(tool: string): void } {
   const entries = toolEntries(config).map((item) => ({ ...item, glob: compileGlob(item.entry), matched: false }));
@@ -58,7 +62,9 @@ export function toolSetChecker(config: ResolvedConfig, warn: (message: string) =
         match(tool);
       }
       for (const item of entries) {
-        if (item.matched) continue;
+        // Host tools are registered after createGateway returns: only names in the built-in
+        // tools' namespaces (or renamed ones) are judged now; the rest on register().
+        if (item.matched || !(BUILT_IN_NAMESPACE.test(item.entry) || own(RENAMED_TOOLS, item.entry) !== undefined)) continue;
         const renamed = own(RENAMED_TOOLS, item.entry);
         const hint = renamed === undefined ? didYouMean(nearest(item.entry, known)) : ` ("${item.entry}" is now "${renamed}")`;
         warn(`${item.path} "${item.entry}" matches no tool${hint}; it has no effect unless a host tool of that name is registered.`);

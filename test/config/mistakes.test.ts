@@ -103,6 +103,15 @@ describe('config mistakes that are warnings (createGateway)', () => {
     });
     const text = warnings.join('\n');
     expect(text).toMatch(/"acme\.serch" matches no tool; tool "acme\.search" was just registered: a typo\?/);
-    expect(text).not.toMatch(/"acme\.list" matches no tool; tool/);
+    expect(text).not.toMatch(/"acme\.list" matches no tool/);
+  });
+
+  it('does not warn at creation about host-tool entries (registered after createGateway), only about built-in namespaces', async () => {
+    const warnings = await warningsOf({ policy: { allowTools: ['shop.*', 'acme.search', 'db.query', 'pay.fetch'] }, connectors: { http: { allowedDomains: ['a.example'] } } });
+    const text = warnings.join('\n');
+    expect(text).not.toMatch(/shop|acme/);
+    // No postgres connector and no wallet: those tools do not exist, and that is said.
+    expect(text).toMatch(/policy\.allowTools\.2 "db\.query" matches no tool/);
+    expect(text).toMatch(/policy\.allowTools\.3 "pay\.fetch" matches no tool/);
   });
 });
