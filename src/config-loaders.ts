@@ -11,6 +11,8 @@ export type { RuntimeHints } from './config/seed-env.js';
 export interface ConfigFromEnvOptions {
   /** Where warnings go (renamed keys and tools, risky settings). Default: `process.emitWarning` (stderr, never stdout). */
   warn?: ((message: string) => void) | undefined;
+  /** Variables the host reads itself (such as `PORTCULLIS_CONFIG`): not refused as unknown. @default none */
+  otherVariables?: readonly string[] | undefined;
 }
 
 const defaultWarn = (message: string): void => void process.emitWarning(message, { code: 'PORTCULLIS_CONFIG' });
@@ -77,7 +79,7 @@ export async function loadConfigFile(path: string, options: ConfigFromEnvOptions
  */
 export function configFromEnv(env: Readonly<Record<string, string | undefined>>, options: ConfigFromEnvOptions = {}): GatewayConfig {
   const warn = options.warn ?? defaultWarn;
-  const reading = readEnv(env, warn);
+  const reading = readEnv(env, warn, options.otherVariables);
   const runtime = [
     reading.hints.nwcUriFile === undefined ? undefined : 'NWC_URI_FILE',
     reading.hints.nwcUriInEnv === undefined ? undefined : 'NWC_URI',
@@ -138,7 +140,7 @@ export async function loadGatewayConfig(options: LoadGatewayConfigOptions = {}):
   let fromFile: GatewayConfig = {};
   if (options.file !== undefined) fromFile = await loadConfigFile(options.file, { warn });
   else if (options.text !== undefined) fromFile = configFromYaml(options.text, options.source ?? 'config', { warn });
-  const reading = readEnv(options.env ?? process.env, warn);
+  const reading = readEnv(options.env ?? process.env, warn, options.otherVariables);
   const config = mergeConfig(fromFile, reading.config);
   if (reading.postgresPassword !== undefined) withPostgresPassword(config, reading.postgresPassword, warn);
   // Settings that are legal but misleading (maxAutoPaySats above the per-minute budget, policy

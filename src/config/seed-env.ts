@@ -160,7 +160,8 @@ function looksOurs(name: string): boolean {
  * password. A variable of our shape that is not known is `CONFIG_INVALID` naming the nearest
  * known one.
  */
-export function readEnv(env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void): EnvReading {
+export function readEnv(env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void, otherVariables: readonly string[] = []): EnvReading {
+  const others = new Set(otherVariables);
   const reading: { config: Node; hints: RuntimeHints; postgresPassword?: string } = { config: {}, hints: {} };
   const unknown: { path: string; message: string }[] = [];
   for (const name of Object.keys(env).sort()) {
@@ -168,7 +169,7 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>, warn:
     if (raw === undefined) continue;
     const mapping = ENV.get(name);
     if (mapping !== undefined) mapping.apply(reading, raw, warn);
-    else if (looksOurs(name)) {
+    else if (!others.has(name) && looksOurs(name)) {
       const hint = nearest(name, ENV_VARIABLES);
       unknown.push({ path: name, message: `is not a variable Portcullis knows${hint === undefined ? '' : ` (did you mean ${hint}?)`}` });
     }

@@ -87,6 +87,8 @@ describe("402-mcp's environment variables", () => {
     }
     // Our prefixes with no near name are refused too.
     expect(refusal({ PORTCULLIS_MODE: 'x' }).message).toMatch(/PORTCULLIS_MODE is not a variable Portcullis knows/);
+    // unless the host says it reads it itself
+    expect(configFromEnv({ PORTCULLIS_CONFIG: '/etc/p.yaml' }, { ...quiet, otherVariables: ['PORTCULLIS_CONFIG'] })).toEqual({});
   });
 
   it('leaves the rest of the environment alone', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ResolvedConfig } from '../../config.js';
-import { isGatewayError } from '../../errors.js';
+import { GatewayError, isGatewayError } from '../../errors.js';
 import type { GuardedFetch } from '../../net/fetch.js';
 import { agentHeaders, agentRequestFields } from '../../net/tool.js';
 import { defineTool, type ToolDefinition } from '../../tools.js';
@@ -60,7 +60,12 @@ export function payPreviewTool(parts: PayPreviewParts, methods: readonly [string
     }),
     async execute(args, ctx): Promise<PayPreviewResult> {
       const headers = agentHeaders(args.headers, 'pay.preview');
-      const url = new URL(args.url);
+      let url: URL;
+      try {
+        url = new URL(args.url);
+      } catch {
+        throw new GatewayError('VALIDATION_FAILED', 'Invalid arguments for pay.preview: url is not an absolute URL.');
+      }
       const origin = canonicalOrigin(url);
       const response = await parts.fetch(url, { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes: PREVIEW_MAX_BYTES, retries: 0 });
       await drain(response);
