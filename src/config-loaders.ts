@@ -98,6 +98,7 @@ export interface LoadGatewayConfigOptions extends ConfigFromEnvOptions {
   file?: string | undefined;
   /** Or its text (with `source` naming it in messages). */
   text?: string | undefined;
+  /** Names `text` in messages. @default 'config' */
   source?: string | undefined;
   /** The environment; it wins over the file. @default process.env */
   env?: Readonly<Record<string, string | undefined>> | undefined;
