@@ -1,51 +1,39 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import type { GatewayConfig } from './config.js';
+import { parseConfig, type GatewayConfig, type ResolvedConfig } from './config.js';
 import { GatewayError } from './errors.js';
+import { mapSeedDocument } from './config/seed-yaml.js';
+import { readEnv, type RuntimeHints } from './config/seed-env.js';
 
-/**
- * Keys whose children are names chosen by the user (tool names, actor ids, domains) and must
- * not be converted from snake_case.
- */
-const NAME_MAPS = new Set(['per_tool', 'actors', 'inject_headers', 'when']);
+export type { RuntimeHints } from './config/seed-env.js';
 
-/** Section names of the seed's `config.yaml` that differ from ours. */
-const RENAMED: Readonly<Record<string, string>> = { http_fetch: 'http' };
+/** Options of the loaders ({@link configFromEnv}, {@link configFromYaml}, {@link loadConfigFile}). */
+export interface ConfigFromEnvOptions {
+  /** Where warnings go (renamed keys and tools, risky settings). Default: `process.emitWarning` (stderr, never stdout). */
+  warn?: ((message: string) => void) | undefined;
+  /** Variables the host reads itself (such as `PORTCULLIS_CONFIG`): not refused as unknown. @default none */
+  otherVariables?: readonly string[] | undefined;
+}
 
-/** Secret-bearing keys and the environment variable to use instead. */
-const SECRET_KEYS: Readonly<Record<string, string>> = {
-  password: 'POSTGRES_PASSWORD (or PGPASSWORD)',
-  passwd: 'POSTGRES_PASSWORD (or PGPASSWORD)',
-  secret: 'an environment variable',
-  token: 'an environment variable',
-  api_key: 'an environment variable',
-  apikey: 'an environment variable',
-  private_key: 'an environment variable',
-  nwc_uri: 'NWC_URI_FILE (a 0600 file holding the URI) or NWC_URI',
-  macaroon: 'the encrypted credential store',
-  preimage: 'the encrypted credential store',
-  mnemonic: 'an environment variable',
-  encryption_key: 'the OS keychain or a key file',
-  inject_headers: 'connectors.http.injectHeaders, set in code from an environment variable',
-};
-
-/** A URL with a password in its userinfo, such as `postgres://user:pw@host/db`. */
-const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i;
+const defaultWarn = (message: string): void => void process.emitWarning(message, { code: 'PORTCULLIS_CONFIG' });
 
 /**
  * Maps a YAML document in the layout of the gateway security guide's `config.yaml`
- * (snake_case: `policy.default_deny`, `allow_tools`, `per_tool`, `connectors.filesystem.
- * allowed_paths`, `connectors.http_fetch.allowed_domains`, …) to a {@link GatewayConfig}.
- * The result is validated by `createGateway` (or {@link parseConfig}).
+ * (snake_case: `server.http_port`, `policy.default_deny`, `allow_tools`, `per_tool`,
+ * `connectors.filesystem.allowed_paths`, `connectors.http_fetch.allowed_domains`,
+ * `connectors.postgres.{enabled, host, port, user, database, ssl}`, …) to a {@link GatewayConfig}.
+ * Renamed keys and tools (`http_fetch` → `http`, `web.fetch` → `http.fetch`) are read under
+ * their new name with a warning; `enabled: false` turns a section off. The result is validated
+ * by `createGateway` (or {@link parseConfig}); unknown keys are refused there.
  *
  * @throws GatewayError `CONFIG_INVALID` when the text is not YAML, or holds a secret
  *   (passwords, tokens, keys, NWC URIs, URLs with a password): the message names the
  *   environment variable to use instead.
  */
-export function configFromYaml(text: string, source = 'config'): GatewayConfig {
+export function configFromYaml(text: string, source = 'config', options: ConfigFromEnvOptions = {}): GatewayConfig {
   let document: unknown;
   try {
-    document = parseYaml(text);
+    document = parseYaml(text, { maxAliasCount: 100 });
   } catch (error) {
     throw new GatewayError('CONFIG_INVALID', `${source} is not valid YAML: ${(error as Error).message}`, { cause: error });
   }
@@ -53,7 +41,7 @@ export function configFromYaml(text: string, source = 'config'): GatewayConfig {
   if (typeof document !== 'object' || Array.isArray(document)) {
     throw new GatewayError('CONFIG_INVALID', `${source} must be a YAML mapping at the top level.`);
   }
-  return mapKeys(document, [], source) as GatewayConfig;
+  return mapSeedDocument(document as Record<string, unknown>, source, options.warn ?? defaultWarn);
 }
 
 /**
@@ -61,7 +49,7 @@ export function configFromYaml(text: string, source = 'config'): GatewayConfig {
  *
  * @throws GatewayError `CONFIG_INVALID` when the file cannot be read or is invalid.
  */
-export async function loadConfigFile(path: string): Promise<GatewayConfig> {
+export async function loadConfigFile(path: string, options: ConfigFromEnvOptions = {}): Promise<GatewayConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -70,127 +58,121 @@ export async function loadConfigFile(path: string): Promise<GatewayConfig> {
       cause: error,
     });
   }
-  return configFromYaml(text, path);
-}
-
-function mapKeys(value: unknown, path: string[], source: string): unknown {
-  if (Array.isArray(value)) return value.map((item, i) => mapKeys(item, [...path, String(i)], source));
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'string' && URL_WITH_PASSWORD.test(value)) {
-      throw secretError(source, path, 'DATABASE_URL (or leave the password out and set PGPASSWORD)');
-    }
-    return value;
-  }
-  const parent = path.at(-1);
-  const keepNames = parent !== undefined && NAME_MAPS.has(parent);
-  const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
-    const instead = keepNames ? undefined : SECRET_KEYS[key.toLowerCase()];
-    if (instead !== undefined) throw secretError(source, [...path, key], instead);
-    const mapped = keepNames ? key : camelCase(RENAMED[key] ?? key);
-    out[mapped] = mapKeys(child, [...path, key], source);
-  }
-  return out;
-}
-
-function secretError(source: string, path: string[], instead: string): GatewayError {
-  const at = path.join('.');
-  return new GatewayError('CONFIG_INVALID', `${source}: "${at}" holds a secret, and secrets do not belong in config files. Use ${instead} instead.`, {
-    data: { key: at },
-  });
-}
-
-function camelCase(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-/** One environment variable of {@link configFromEnv}. */
-interface EnvMapping {
-  name: string;
-  apply(config: MutableConfig, raw: string, warn: (message: string) => void): void;
-}
-
-type MutableConfig = Record<string, Record<string, unknown>>;
-
-function section(config: MutableConfig, ...path: string[]): Record<string, unknown> {
-  let node: Record<string, unknown> = config;
-  for (const key of path) {
-    const next = (node[key] ??= {}) as Record<string, unknown>;
-    node = next;
-  }
-  return node;
-}
-
-function integer(name: string, raw: string): number {
-  if (!/^\d+$/.test(raw.trim())) {
-    throw new GatewayError('CONFIG_INVALID', `${name} must be a whole number, such as 1000.`, { data: { variable: name } });
-  }
-  return Number(raw.trim());
-}
-
-function boolean(name: string, raw: string): boolean {
-  const value = raw.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(value)) return true;
-  if (['false', '0', 'no', 'off', ''].includes(value)) return false;
-  throw new GatewayError('CONFIG_INVALID', `${name} must be true or false.`, { data: { variable: name } });
-}
-
-/** The variables {@link configFromEnv} reads. Later capabilities add theirs here. */
-const ENV_MAPPINGS: readonly EnvMapping[] = [
-  { name: 'MAX_AUTO_PAY_SATS', apply: (c, raw) => void (section(c, 'payments').maxAutoPaySats = integer('MAX_AUTO_PAY_SATS', raw)) },
-  {
-    name: 'MAX_SPEND_PER_MINUTE_SATS',
-    apply: (c, raw) => void (section(c, 'payments').maxSpendPerMinuteSats = integer('MAX_SPEND_PER_MINUTE_SATS', raw)),
-  },
-  { name: 'MAX_FEE_SATS', apply: (c, raw) => void (section(c, 'payments').maxFeeSats = integer('MAX_FEE_SATS', raw)) },
-  {
-    name: 'GLOBAL_TIMEOUT_MS',
-    apply: (c, raw) => void (section(c, 'policy').globalTimeoutMs = integer('GLOBAL_TIMEOUT_MS', raw)),
-  },
-  {
-    name: 'GLOBAL_MAX_BYTES',
-    apply: (c, raw) => void (section(c, 'policy').globalMaxBytes = integer('GLOBAL_MAX_BYTES', raw)),
-  },
-  { name: 'AUDIT_FILE', apply: (c, raw) => void (section(c, 'audit').file = raw) },
-  {
-    name: 'SSRF_ALLOW_PRIVATE',
-    apply: (c, raw, warn) => {
-      if (!boolean('SSRF_ALLOW_PRIVATE', raw)) return;
-      warn(
-        'SSRF_ALLOW_PRIVATE=true: outbound requests may reach private, loopback and link-local addresses. ' +
-          'Never use this in production; prefer allowNetworks with the exact ranges you need.',
-      );
-      section(c, 'connectors', 'http').allowNetworks = ['0.0.0.0/0', '::/0'];
-    },
-  },
-];
-
-/** Options of {@link configFromEnv}. */
-export interface ConfigFromEnvOptions {
-  /** Where warnings go. Default: `process.emitWarning`. */
-  warn?: (message: string) => void;
+  return configFromYaml(text, path, options);
 }
 
 /**
- * Maps the environment variables of the payments security guide (`MAX_AUTO_PAY_SATS`,
- * `MAX_SPEND_PER_MINUTE_SATS`, `SSRF_ALLOW_PRIVATE`, …) to a partial {@link GatewayConfig}.
- * Unset variables are left out, so the result can be merged over a file's config with
- * {@link mergeConfig}.
+ * Maps the environment variables of the payments guide (`MAX_AUTO_PAY_SATS`,
+ * `MAX_SPEND_PER_MINUTE_SATS`, `SSRF_ALLOW_PRIVATE`, `TRANSPORT`, `PORT`, `BIND_ADDRESS`,
+ * `CORS_ORIGIN`, `CREDENTIAL_STORE`, …) to a partial {@link GatewayConfig}. Unset variables
+ * are left out, so the result can be merged over a file's config with {@link mergeConfig}.
+ * Variables that configure a runtime object (`NWC_URI_FILE`, `NWC_URI`, `CASHU_TOKENS`,
+ * `POSTGRES_PASSWORD`) are not configuration: they are warned about here, and returned by
+ * {@link loadGatewayConfig}.
  *
- * @throws GatewayError `CONFIG_INVALID` naming the variable whose value is malformed.
+ * @throws GatewayError `CONFIG_INVALID` naming a variable whose value is malformed, or a
+ *   variable of our shape that is unknown (a typo such as `MAX_AUTO_PAY_SAT`) and the nearest known one.
  * @example
  * ```ts
  * const config = mergeConfig(await loadConfigFile('config.yaml'), configFromEnv(process.env));
  * ```
  */
 export function configFromEnv(env: Readonly<Record<string, string | undefined>>, options: ConfigFromEnvOptions = {}): GatewayConfig {
-  const warn = options.warn ?? ((message: string) => process.emitWarning(message, { code: 'PORTCULLIS_CONFIG' }));
-  const config: MutableConfig = {};
-  for (const mapping of ENV_MAPPINGS) {
-    const raw = env[mapping.name];
-    if (raw !== undefined) mapping.apply(config, raw, warn);
+  const warn = options.warn ?? defaultWarn;
+  const reading = readEnv(env, warn, options.otherVariables);
+  const runtime = [
+    reading.hints.nwcUriFile === undefined ? undefined : 'NWC_URI_FILE',
+    reading.hints.nwcUriInEnv === undefined ? undefined : 'NWC_URI',
+    reading.hints.cashuTokensFile === undefined ? undefined : 'CASHU_TOKENS',
+    reading.postgresPassword === undefined ? undefined : 'POSTGRES_PASSWORD',
+  ].filter((name) => name !== undefined);
+  if (runtime.length > 0) {
+    warn(`${runtime.join(', ')} configure${runtime.length === 1 ? 's' : ''} a wallet or a connection, not configuration: configFromEnv does not use ${runtime.length === 1 ? 'it' : 'them'}; use loadGatewayConfig() (or build the wallet yourself).`);
   }
-  return config;
+  return reading.config;
+}
+
+/** Options of {@link loadGatewayConfig}. */
+export interface LoadGatewayConfigOptions extends ConfigFromEnvOptions {
+  /** A YAML file in the seed layout (see {@link configFromYaml}). */
+  file?: string | undefined;
+  /** Or its text (with `source` naming it in messages). */
+  text?: string | undefined;
+  /** Names `text` in messages. @default 'config' */
+  source?: string | undefined;
+  /** The environment; it wins over the file. @default process.env */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** What {@link loadGatewayConfig} returns. */
+export interface LoadedConfig {
+  /** Pass it to `createGateway(config, deps)`. Holds the postgres password inside `connectionString` when `POSTGRES_PASSWORD` is set. */
+  config: GatewayConfig;
+  /** The same, validated, defaults applied. */
+  resolved: ResolvedConfig;
+  /** Runtime objects to build and pass as `deps` (wallet, Cashu book). */
+  hints: RuntimeHints;
+  /** Every warning, also sent to `warn`. */
+  warnings: string[];
+}
+
+/**
+ * Loads a configuration the way a host would build it in code: the YAML file (seed layout),
+ * then the environment over it, validated. Returns the config, the runtime hints (`NWC_URI_FILE`
+ * → a wallet, `CASHU_TOKENS` → the Cashu book, `CREDENTIAL_STORE` → the store directory) and
+ * the warnings. `POSTGRES_PASSWORD` goes into the postgres `connectionString` built from
+ * `host`/`user`/`database` (a config file never holds it).
+ *
+ * @throws GatewayError `CONFIG_INVALID` with `data.issues` (`{ path, message }`).
+ * @example
+ * ```ts
+ * const { config, hints } = await loadGatewayConfig({ file: 'config.yaml', env: process.env });
+ * const wallet = hints.nwcUriFile === undefined ? undefined : await nwcWallet({ uriFile: hints.nwcUriFile });
+ * const gw = await createGateway(config, { wallet });
+ * ```
+ */
+export async function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Promise<LoadedConfig> {
+  const warnings: string[] = [];
+  const sink = options.warn ?? defaultWarn;
+  const warn = (message: string): void => {
+    warnings.push(message);
+    sink(message);
+  };
+  let fromFile: GatewayConfig = {};
+  if (options.file !== undefined) fromFile = await loadConfigFile(options.file, { warn });
+  else if (options.text !== undefined) fromFile = configFromYaml(options.text, options.source ?? 'config', { warn });
+  const reading = readEnv(options.env ?? process.env, warn, options.otherVariables);
+  const config = mergeConfig(fromFile, reading.config);
+  if (reading.postgresPassword !== undefined) withPostgresPassword(config, reading.postgresPassword, warn);
+  // Settings that are legal but misleading (maxAutoPaySats above the per-minute budget, policy
+  // entries matching no tool) are warned about by createGateway, which knows the tools.
+  const resolved = parseConfig(config);
+  return { config, resolved, hints: reading.hints, warnings };
+}
+
+/** Puts the password into the postgres connection string (which a config file may not carry one in). */
+function withPostgresPassword(config: GatewayConfig, password: string, warn: (message: string) => void): void {
+  const postgres = config.connectors?.postgres;
+  if (postgres === undefined || postgres.embedded === true || postgres.connectionString === undefined) {
+    warn('POSTGRES_PASSWORD is set but no postgres server is configured (connectors.postgres with host, user and database): it is not used.');
+    return;
+  }
+  let url: URL;
+  try {
+    url = new URL(postgres.connectionString);
+  } catch {
+    return; // parseConfig / the connector report the malformed string
+  }
+  if (url.password !== '') {
+    warn('POSTGRES_PASSWORD is set but the connection string already has a password: the connection string wins.');
+    return;
+  }
+  if (url.username === '') {
+    warn('POSTGRES_PASSWORD is set but connectors.postgres names no user: it is not used.');
+    return;
+  }
+  url.password = encodeURIComponent(password);
+  postgres.connectionString = url.href;
 }
 
 /**
@@ -205,8 +187,10 @@ function mergeObjects(a: Record<string, unknown>, b: Record<string, unknown>): R
   const out: Record<string, unknown> = { ...a };
   for (const [key, value] of Object.entries(b)) {
     if (value === undefined) continue;
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeObjects(current, value) : value;
+    const current = Object.hasOwn(out, key) ? out[key] : undefined;
+    const merged = isPlainObject(current) && isPlainObject(value) ? mergeObjects(current, value) : value;
+    // An own property even for `__proto__`: the schema then refuses it instead of it vanishing.
+    Object.defineProperty(out, key, { value: merged, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -7,6 +7,9 @@ import { filesystemConnectorSchema } from './fs/config.js';
 import { httpConnectorSchema } from './net/config.js';
 import { postgresConnectorSchema } from './postgres/config.js';
 import { argumentRulesSchema } from './policy/rules/schema.js';
+import { crossFieldIssues, type ConfigIssue } from './config/checks.js';
+import { didYouMean, nearest } from './config/nearest.js';
+import { own, RENAMED_KEYS } from './config/renames.js';
 
 /** Largest delay `setTimeout` honours, in ms (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -170,29 +173,38 @@ export type ResolvedConfig = z.output<typeof gatewayConfigSchema>;
  * Validates a configuration and fills in the defaults.
  *
  * @throws GatewayError `CONFIG_INVALID`, naming the offending key and, for a misspelt key,
- *   the nearest known one.
+ *   the nearest known one; `data.issues` lists each problem as `{ path, message }`.
  */
 export function parseConfig(input: unknown): ResolvedConfig {
   const result = gatewayConfigSchema.safeParse(input ?? {});
-  if (result.success) return result.data;
-  const problems = result.error.issues.map(describeIssue);
-  throw new GatewayError('CONFIG_INVALID', `Invalid Portcullis configuration: ${problems.join('; ')}`, {
-    data: { issues: problems },
-  });
+  const issues = result.success ? crossFieldIssues(result.data) : result.error.issues.flatMap(describeIssue);
+  if (result.success && issues.length === 0) return result.data;
+  throw configError(issues);
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const at = ['config', ...issue.path.map(String)].join('.');
+/** The `CONFIG_INVALID` error for a list of issues: one human message, the issues as data. */
+export function configError(issues: readonly ConfigIssue[], prefix = 'Invalid Portcullis configuration', root = 'config.'): GatewayError {
+  // `config.x.y is not a known option`, `config.x.y: must be …`
+  const text = issues.map((issue) => (issue.path === '' ? issue.message : `${root}${issue.path}${issue.message.startsWith('is ') || root === '' ? ' ' : ': '}${issue.message}`));
+  return new GatewayError('CONFIG_INVALID', `${prefix}: ${text.join('; ')}`, { data: { issues: [...issues] } });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const at = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
-    const known = knownKeysAt(issue.path);
-    return issue.keys
-      .map((key) => {
-        const hint = nearest(key, known);
-        return `${at}.${key} is not a known option${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`;
-      })
-      .join('; ');
+    // The seed's old spellings are candidates too: `http_prot` is a typo of `http_port`, now `port`.
+    const renamed = own(RENAMED_KEYS, at) ?? {};
+    const known = [...knownKeysAt(issue.path), ...Object.keys(renamed)];
+    return issue.keys.map((key) => {
+      const hint = nearest(key, known);
+      const now = hint === undefined ? undefined : own(renamed, hint);
+      return {
+        path: at === '' ? key : `${at}.${key}`,
+        message: `is not a known option${now === undefined ? didYouMean(hint) : ` (did you mean "${now}", the seed's "${hint}"?)`}`,
+      };
+    });
   }
-  return `${at}: ${issue.message}`;
+  return [{ path: at, message: issue.message }];
 }
 
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
@@ -219,31 +231,4 @@ function unwrap(schema: z.ZodType): z.ZodType {
     current = current.unwrap() as z.ZodType;
   }
   return current;
-}
-
-/** The known key closest to `key` by edit distance, when it is close enough to be a typo. */
-function nearest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const candidate of known) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   'INSUFFICIENT_FUNDS',
   'TOKEN_INVALID',
   'APPROVAL_DENIED',
+  'ALREADY_PAID',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -12,6 +12,7 @@ import type { RateLimitStore } from './policy/rate-limit.js';
 import { createArgumentRules, type ArgumentRulesApi, type CallApprover } from './policy/rules/enforce.js';
 import type { ListedTool, ToolDefinition } from './tools.js';
 import { openConnectors } from './connectors.js';
+import { configWarnings, toolSetChecker } from './config/tool-checks.js';
 import type { FilesystemHooks } from './fs/connector.js';
 import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { GuardedAgentOptions } from './net/agent.js';
@@ -188,6 +189,8 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   const inFlight = new Set<CallRun>();
   let settled: (() => void) | undefined;
   let closing: Promise<void> | undefined;
+  // Policy entries matching no tool are warned about once the built-in tools are in, and on register().
+  const toolCheck = toolSetChecker(resolved, (m) => logger.warn(m));
 
   function register<S extends z.ZodType, R>(tool: ToolDefinition<S, R>): void {
     if (closing !== undefined) throw new GatewayError('GATEWAY_CLOSED', 'The gateway is closed.');
@@ -200,6 +203,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     }
     const jsonSchema = z.toJSONSchema(tool.inputSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
     tools.set(tool.name, { tool, jsonSchema, limits: policy.limitsFor(tool.name) });
+    toolCheck.registered(tool.name);
   }
 
   /** The result's size in bytes, checked against the tool's limit. */
@@ -301,6 +305,8 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
 
   for (const tool of connectors.tools) register(tool);
   for (const tool of payments.tools) register(tool);
+  toolCheck.created(tools.keys());
+  for (const message of configWarnings(resolved)) logger.warn(message);
 
   return {
     call,

@@ -8,7 +8,17 @@ export { createGateway, type CallContext, type Gateway, type GatewayDeps, type L
 export { defineTool, type Canonical, type CanonicalCall, type FactValue, type Facts, type ListedTool, type ToolContext, type ToolDefinition } from './tools.js';
 export { ERROR_CODES, GatewayError, isGatewayError, type ErrorCode, type GatewayErrorOptions } from './errors.js';
 export { gatewayConfigSchema, parseConfig, type GatewayConfig, type ResolvedConfig } from './config.js';
-export { configFromEnv, configFromYaml, loadConfigFile, mergeConfig, type ConfigFromEnvOptions } from './config-loaders.js';
+export {
+  configFromEnv,
+  configFromYaml,
+  loadConfigFile,
+  loadGatewayConfig,
+  mergeConfig,
+  type ConfigFromEnvOptions,
+  type LoadGatewayConfigOptions,
+  type LoadedConfig,
+  type RuntimeHints,
+} from './config-loaders.js';
 export {
   createPolicy,
   createMemoryRateLimitStore,

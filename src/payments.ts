@@ -4,6 +4,7 @@ import type { GuardedFetch } from './net/fetch.js';
 import { createL402Payer, type ApprovalContext, type ApprovalRequest, type L402Payer, type PaymentEvent } from './pay/l402-payer.js';
 import type { SpendTracker } from './pay/spend-tracker.js';
 import { payFetchTool } from './pay/tool.js';
+import { credentialIndex, payTools } from './pay/tools/index.js';
 import type { Wallet } from './pay/wallet.js';
 import type { CashuWallet } from './pay/wallets/cashu/wallet.js';
 import { createCredentialStore, type CredentialStore } from './store/credential-store.js';
@@ -60,6 +61,7 @@ export async function openPayments(
     config.credentialStoreDir === undefined
       ? undefined
       : await createCredentialStore({ dir: config.credentialStoreDir, keyProvider: deps.keyProvider, warn: parts.warn, confineTo: config.credentialStoreConfineTo });
+  const index = credentialIndex(credentials); // lists what the payer keeps, for pay.credentials
   const pay = createL402Payer({
     fetch: parts.fetch,
     spend: parts.spend,
@@ -67,7 +69,7 @@ export async function openPayments(
     cashu: deps.cashu,
     walletOrder: config.walletOrder,
     walletOrderByOrigin: config.walletOrderByOrigin,
-    store: credentials,
+    store: index.backend,
     network: config.network,
     maxFeeSats: config.maxFeeSats,
     expiryMarginMs: config.expiryMarginMs,
@@ -78,6 +80,7 @@ export async function openPayments(
     onEvent: parts.onEvent,
     now: parts.now,
   });
-  const tools = deps.wallet === undefined && deps.cashu === undefined ? [] : [payFetchTool(pay, config.allowedMethods as [string, ...string[]])];
+  const tools: ToolDefinition[] = deps.wallet === undefined && deps.cashu === undefined ? [] : [payFetchTool(pay, config.allowedMethods as [string, ...string[]])];
+  tools.push(...payTools({ ...parts, ...deps, config, index }));
   return { pay, credentials, tools };
 }

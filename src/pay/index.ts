@@ -37,3 +37,4 @@ export { nwcWallet, type NwcWalletOptions } from './wallets/nwc.js';
 export { cashuWallet, type CashuBalance, type CashuWallet, type CashuWalletOptions, type OutgoingToken, type ReconcileReport, type SendOptions, type TokenImport } from './wallets/cashu/wallet.js';
 export { readCashuOffer, type CashuOffer } from './cashu-request.js';
 export { humanWallet, renderApproval, type ApprovalView, type HumanWalletOptions } from './approval.js';
+export type { BalanceWallet, CredentialSummary, PayBalanceResult, PayCredentialsResult, PayInvoiceToolResult, PayPreviewResult, PendingSummary } from './tools/index.js';

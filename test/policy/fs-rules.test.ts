@@ -172,11 +172,11 @@ describe('argument rules on files', () => {
   it('refuses a relative rule directory and an all-elements deny on SQL list facts at config time', async () => {
     await expect(createGateway({ policy: { rules: [{ id: 'r', tool: 'fs.readFile', effect: 'allow', when: { path: { under: 'data' } } }] } })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
-      data: { issues: [expect.stringContaining('absolute') as string] },
+      data: { issues: [expect.objectContaining({ message: expect.stringContaining('absolute') as string })] },
     });
     await expect(createGateway({ policy: { rules: [{ id: 'r', tool: 'db.query', effect: 'deny', when: { tables: { in: ['public.secret'] } } }] } })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
-      data: { issues: [expect.stringContaining('anyIn') as string] },
+      data: { issues: [expect.objectContaining({ message: expect.stringContaining('anyIn') as string })] },
     });
   });
 });
