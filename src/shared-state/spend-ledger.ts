@@ -215,7 +215,7 @@ class LeasedLedger {
   }
 
   #state(key: LeaseKey): KeyState {
-    const id = JSON.stringify([key.origin, key.actor]);
+    const id = key.origin === null && key.actor === null ? '' : JSON.stringify([key.origin, key.actor]);
     let state = this.#states.get(id);
     if (state === undefined) {
       if (this.#states.size >= MAX_KEYS) {
@@ -231,10 +231,12 @@ class LeasedLedger {
   #usable(state: KeyState, totalMsat: number): LocalLease | undefined {
     const lease = state.current;
     if (lease === undefined) return undefined;
-    if (performance.now() >= lease.deadlineMs || lease.grantedMsat - lease.usedMsat - lease.openMsat < totalMsat) {
+    const now = performance.now();
+    if (now >= lease.deadlineMs || lease.grantedMsat - lease.usedMsat - lease.openMsat < totalMsat) {
       this.#retire(lease);
       return undefined;
     }
+    lease.lastUsedMs = now;
     return lease;
   }
 
@@ -316,7 +318,6 @@ class LeasedLedger {
     const { amountMsat, feeReserveMsat } = request;
     lease.openMsat += totalMsat;
     lease.reservedMsat += totalMsat;
-    lease.lastUsedMs = performance.now();
     let open = true;
     const end = (usedMsat: number): Promise<void> | undefined => {
       if (!open) return undefined;
