@@ -1,6 +1,8 @@
-// The shared ledger on PostgreSQL: reservations/s with 1, 4 and 8 processes against one
-// owner's budget, with the in-memory tracker as the ceiling;
-// and audit records/s into PostgreSQL versus the file sink. Starts its own PostgreSQL.
+// The shared spend ledger on PostgreSQL: reservations+settles/s with 1, 4 and 8 processes against
+// one owner's budget, for the leased ledger (src), the previous advisory-lock design
+// (bench/baselines) and the in-memory tracker (one budget per process: the ceiling), all in the
+// same run on the same server; and audit records/s into PostgreSQL versus the file sink.
+// Starts its own PostgreSQL.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,43 +12,48 @@ import pg from 'pg';
 import { jsonlFileSink } from '../src/audit/file-sink.js';
 import { createAuditLog } from '../src/audit/log.js';
 import type { AuditRecord, AuditSink } from '../src/audit/record.js';
-import { createSpendTracker, isSpendRefusal } from '../src/pay/spend-tracker.js';
 import { postgresAuditSink } from '../src/shared-state/index.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { fmt, opsPerSecond } from './stats.js';
 
-const RESERVATIONS = Number(process.env.BENCH_RESERVATIONS ?? 500);
 const run = promisify(execFile);
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 50_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+/** Reservations per process: enough for each design to run for a while, the slow one less. */
+const DESIGNS = [
+  { design: 'lease', label: 'leased ledger (src)', reservations: Number(process.env.BENCH_LEASE_RESERVATIONS ?? 40_000) },
+  { design: 'advisory', label: 'advisory lock (baseline)', reservations: Number(process.env.BENCH_ADVISORY_RESERVATIONS ?? 400) },
+  { design: 'memory', label: 'in-memory tracker', reservations: Number(process.env.BENCH_MEMORY_RESERVATIONS ?? 200_000) },
+] as const;
 const server = await startPostgres();
 const pool = new pg.Pool({ connectionString: server.adminUrl, max: 8 });
 pool.on('error', () => undefined);
 
-const memory = createSpendTracker({ maxSpendPerMinuteSats: 1e12, maxAutoPaySats: 1e9 });
-const memoryRate = await opsPerSecond(200_000, () => {
-  for (let i = 0; i < 200_000; i++) {
-    const r = memory.tryReserve({ amountMsat: 1000, feeReserveMsat: 100 });
-    if (!isSpendRefusal(r)) r.settle(10);
-  }
-});
-console.log(`shared-state: PostgreSQL ${server.port} on this machine`);
-console.log(`  in-memory tracker (ceiling):            ${fmt(memoryRate)} reservations/s`);
-// Worker processes (test/shared-state/spend-worker.ts), each making RESERVATIONS reservations
-// at once on a pool of 4 connections, against one owner's budget; each reports the time its reservations took, so
-// process start-up is not counted. Reported: all reservations / the slowest worker's time.
+console.log(`shared-state: PostgreSQL ${server.port} on this machine, ${CONCURRENCY} reservations in flight per process`);
+// Worker processes (test/shared-state/spend-worker.ts), each reserving and settling 1 sat at a
+// time with CONCURRENCY in flight, on a pool of 4 connections, against one owner's budget (a cap
+// never reached). Each reports the time its reservations took (ledger created, start-up not
+// counted); reported: all reservations / the slowest worker's time.
+const rates = new Map<string, number>();
 for (const processes of [1, 4, 8]) {
-  await pool.query("DELETE FROM portcullis.spend_entries WHERE owner = 'fleet'").catch(() => undefined);
-  const outputs = await Promise.all(
-    Array.from({ length: processes }, () =>
-      run(process.execPath, ['--import', 'tsx', 'test/shared-state/spend-worker.ts'], {
-        env: { ...process.env, PG_URL: server.adminUrl, CAP_SATS: String(1e9), RESERVATIONS: String(RESERVATIONS) },
-      }),
-    ),
-  );
-  const slowestMs = Math.max(...outputs.map(({ stdout }) => Number(stdout.trim().split(' ')[1])));
-  const rate = (processes * RESERVATIONS) / (slowestMs / 1000);
-  console.log(`  shared ledger, ${processes} process(es):          ${fmt(rate)} reservations+settles/s (${(rate / memoryRate).toFixed(4)}x the in-memory tracker)`);
+  for (const { design, reservations } of DESIGNS) {
+    const owner = `bench-${design}-${processes}`;
+    const outputs = await Promise.all(
+      Array.from({ length: processes }, () =>
+        run(process.execPath, ['--import', 'tsx', 'test/shared-state/spend-worker.ts'], {
+          env: { ...process.env, PG_URL: server.adminUrl, CAP_SATS: String(1e12), RESERVATIONS: String(reservations), CONCURRENCY: String(CONCURRENCY), DESIGN: design, OWNER: owner },
+        }),
+      ),
+    );
+    const slowestMs = Math.max(...outputs.map(({ stdout }) => Number(stdout.trim().split(' ')[1])));
+    rates.set(`${design}/${processes}`, (processes * reservations) / (slowestMs / 1000));
+  }
+  const at = (design: string): number => rates.get(`${design}/${processes}`) ?? Number.NaN;
+  for (const { design, label } of DESIGNS) console.log(`  ${processes} process(es), ${label.padEnd(26)} ${fmt(at(design)).padStart(10)} reservations+settles/s`);
+  console.log(`  ${processes} process(es), leased / advisory lock: ${(at('lease') / at('advisory')).toFixed(1)}x, leased / in-memory: ${(at('lease') / at('memory')).toFixed(3)}x`);
 }
+const { rows } = await pool.query<{ leases: string }>("SELECT count(*) AS leases FROM portcullis.spend_leases WHERE owner LIKE 'bench-lease-%'");
+console.log(`  leases taken by the leased ledger over all its runs: ${rows[0]?.leases}`);
 
 const record: AuditRecord = {
   timestamp: new Date().toISOString(),

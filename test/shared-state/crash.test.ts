@@ -34,8 +34,8 @@ describe('a payer process killed with -9 in the middle of a payment', () => {
     await once(worker, 'exit');
     service.close();
 
-    const { rows: entries } = await db.pool.query<{ state: string }>("SELECT state FROM portcullis.spend_entries WHERE owner = 'crash-fleet'");
-    expect(entries).toEqual([{ state: 'reserved' }]); // the budget stays spent
+    const { rows: entries } = await db.pool.query<{ used_msat: string | null }>("SELECT used_msat FROM portcullis.spend_leases WHERE owner = 'crash-fleet'");
+    expect(entries).toEqual([{ used_msat: null }]); // the lease is never given back: it counts in full
     const { rows: pending } = await db.pool.query<{ id: string }>("SELECT id FROM portcullis.credentials WHERE id LIKE 'pending:%'");
     expect(pending).toHaveLength(1);
 
