@@ -16,10 +16,11 @@ import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { GuardedAgentOptions } from './net/agent.js';
 import type { GuardedFetch } from './net/fetch.js';
 import { createSpendTracker } from './pay/spend-tracker.js';
-import type { ApprovalContext, ApprovalRequest, L402Payer, PaymentEvent } from './pay/l402-payer.js';
+import type { ApprovalContext, ApprovalRequest, L402Payer } from './pay/l402-payer.js';
 import type { Wallet } from './pay/wallet.js';
 import type { CashuWallet } from './pay/wallets/cashu/wallet.js';
-import { openPayments, paymentRecord, type GatewaySpend } from './payments.js';
+import type { GatewaySpend } from './payments.js';
+import { openPaymentsWhenNeeded, type OpenedPayments } from './payments-entry.js';
 import type { GatewaySharedState } from './shared-state/gateway-state.js';
 import type { CredentialBackend } from './store/credential-store.js';
 import type { KeyProvider } from './store/keys.js';
@@ -193,16 +194,17 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
 
   // Payment events are audited as records of their own (amounts, fee, hash, origin; never a
   // preimage or token). They are recorded even when the queue is full: money must not go unrecorded.
-  const recordPayment = (event: PaymentEvent): void => {
+  const recordPayment = (record: AuditRecord): void => {
     audit.tryReserve();
-    audit.record(paymentRecord(event, now()));
+    audit.record(record);
   };
-  let payments: Awaited<ReturnType<typeof openPayments>>;
+  let payments: OpenedPayments;
   try {
-    payments = await openPayments(
+    payments = await openPaymentsWhenNeeded(
       resolved.payments,
-      { fetch: connectors.fetch, spend, credentials: shared?.credentials, now, warn: (m) => logger.warn(m), onEvent: recordPayment },
+      { fetch: connectors.fetch, spend, credentials: shared?.credentials, now, warn: (m) => logger.warn(m), onRecord: recordPayment },
       deps,
+      deps.wallet !== undefined || deps.cashu !== undefined || resolved.payments.credentialStoreDir !== undefined || shared !== undefined,
     );
   } catch (error) {
     await Promise.all([audit.close().catch(() => undefined), connectors.close()]);
