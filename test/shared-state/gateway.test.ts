@@ -56,6 +56,28 @@ describe('createGateway with sharedState', () => {
     await again.close();
   });
 
+  it('fails with CONFIG_INVALID when the database cannot be reached, never showing the password of the connection string', async () => {
+    const keyProvider = injectedKey(randomBytes(32));
+    const closedPort = `postgres://fleet:s3cret-pw@127.0.0.1:1/portcullis`;
+    const malformed = 'postgres://fleet:s3cret-pw@[bad/portcullis';
+    for (const connectionString of [closedPort, malformed]) {
+      const error = (await createGateway({ sharedState: { connectionString } }, { logger: quiet, keyProvider }).catch((e: unknown) => e)) as Error & { code: string };
+      expect(error.code, connectionString).toBe('CONFIG_INVALID');
+      expect(error.message).not.toContain('s3cret');
+      expect(JSON.stringify(error)).not.toContain('s3cret');
+    }
+  });
+
+  it('of two gateways starting together on a fresh schema with different keys, exactly one starts', async () => {
+    const schema = freshSchema();
+    const outcomes = await Promise.allSettled(
+      [randomBytes(32), randomBytes(32), randomBytes(32)].map((key) => createGateway({ sharedState: { pool: db.newPool({ max: 3 }), schema } }, { logger: quiet, keyProvider: injectedKey(key) })),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'CONFIG_INVALID' });
+    for (const o of outcomes) if (o.status === 'fulfilled') await o.value.close();
+  });
+
   it('validates the section: exactly one of connectionString and pool, a pool-like pool, a schema identifier, no credentialStoreDir beside it', async () => {
     const keyProvider = injectedKey(randomBytes(32));
     const bad: unknown[] = [
