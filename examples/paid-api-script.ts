@@ -35,6 +35,6 @@ const gw = await createGateway(
 );
 const response = await gw.pay.fetch(url, {}, { maxAmountSats: 100 });
 console.log(`${response.status} ${await response.text()}`);
-console.log(`spent in the last minute: ${gw.spend.spentLastMinuteMsat() / 1000} sats`);
+console.log(`spent in the last minute: ${(await gw.spend.spentLastMinuteMsat()) / 1000} sats`);
 await gw.close();
 await stop();

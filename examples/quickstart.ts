@@ -135,7 +135,7 @@ await attempt('http.fetch', { url: `http://api.demo.test:${apiPort}/`, headers: 
 await attempt('pay.fetch', { url: `http://paid.demo.test:${cheapApi.port}/v1/forecast` }); // pays 21 sats, then retries
 await attempt('pay.fetch', { url: `http://paid.demo.test:${cheapApi.port}/v1/history` }); // reuses the credential: no payment
 await attempt('pay.fetch', { url: `http://paid.demo.test:${priceyApi.port}/v1/premium` }); // APPROVAL_REQUIRED: 5000 sats
-console.log(`\nPayments made: ${lightning.payments}; spent in the last minute: ${gw.spend.spentLastMinuteMsat() / 1000} sats (fees included)`);
+console.log(`\nPayments made: ${lightning.payments}; spent in the last minute: ${(await gw.spend.spentLastMinuteMsat()) / 1000} sats (fees included)`);
 
 await gw.close();
 await database.close();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KeyObject } from 'node:crypto';
+import type pg from 'pg';
 import type { AuditSink } from './audit/record.js';
 import type { KeyProvider } from './store/keys.js';
 import { GatewayError } from './errors.js';
@@ -154,6 +155,26 @@ const serverSchema = z.strictObject({
   name: z.string().min(1).default('portcullis'),
 });
 
+const sharedStateSchema = z
+  .strictObject({
+    /** PostgreSQL connection string; the gateway makes its own pool and ends it on close. */
+    connectionString: z.string().min(1).optional(),
+    /** Your own `pg.Pool`; the gateway uses it and never ends it. */
+    pool: z
+      .custom<pg.Pool>(
+        (value) => typeof value === 'object' && value !== null && ['connect', 'query', 'end'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
+        'must be a pg.Pool',
+      )
+      .optional(),
+    /** Schema of the tables, created at start. @default 'portcullis' */
+    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
+    /** Whose budget and rate limits: every gateway with the same owner shares them. @default 'default' */
+    owner: z.string().min(1).max(256).optional(),
+    /** The audit chain written to; gateways sharing a stream extend one chain. @default 'default' */
+    auditStream: z.string().min(1).max(256).optional(),
+  })
+  .refine((value) => (value.connectionString === undefined) !== (value.pool === undefined), 'set exactly one of connectionString and pool');
+
 /** The gateway configuration schema. Unknown keys are refused, so typos fail loudly. */
 export const gatewayConfigSchema = z.strictObject({
   policy: policySchema.default(() => policySchema.parse({})),
@@ -162,6 +183,11 @@ export const gatewayConfigSchema = z.strictObject({
   connectors: connectorsSchema.default({}),
   /** How `portcullis serve` exposes the gateway (ignored by `createGateway` itself). */
   server: serverSchema.default(() => serverSchema.parse({})),
+  /**
+   * Spend, credentials and pending payments, audit and rate limits on PostgreSQL, shared by
+   * every gateway with the same `owner` (a fleet). Needs `deps.keyProvider`.
+   */
+  sharedState: sharedStateSchema.optional(),
 });
 
 /** What a host writes: every field optional, documented defaults filled in. */

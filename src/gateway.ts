@@ -17,12 +17,14 @@ import type { FilesystemHooks } from './fs/connector.js';
 import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { GuardedAgentOptions } from './net/agent.js';
 import type { GuardedFetch } from './net/fetch.js';
-import { createSpendTracker, type SpendTracker } from './pay/spend-tracker.js';
-import type { ApprovalContext, ApprovalRequest, L402Payer, PaymentEvent } from './pay/l402-payer.js';
+import { createSpendTracker } from './pay/spend-tracker.js';
+import type { ApprovalContext, ApprovalRequest, L402Payer } from './pay/l402-payer.js';
 import type { Wallet } from './pay/wallet.js';
 import type { CashuWallet } from './pay/wallets/cashu/wallet.js';
-import { openPayments, paymentRecord } from './payments.js';
-import type { CredentialStore } from './store/credential-store.js';
+import type { GatewaySpend } from './payments.js';
+import { openPaymentsWhenNeeded, type OpenedPayments } from './payments-entry.js';
+import type { GatewaySharedState } from './shared-state/gateway-state.js';
+import type { CredentialBackend } from './store/credential-store.js';
 import type { KeyProvider } from './store/keys.js';
 import type { Resolver } from './net/resolver.js';
 
@@ -47,7 +49,7 @@ export interface GatewayDeps {
   now?: () => number;
   /** @default warnings via `process.emitWarning` (stderr) */
   logger?: Logger;
-  /** Where rate-limit hits are counted. @default in memory */
+  /** Where rate-limit hits are counted; wins over `sharedState`'s. @default in memory (PostgreSQL with `sharedState`) */
   rateLimitStore?: RateLimitStore;
   /** DNS resolver of the network guard; every address it returns is validated. @default the system's */
   resolver?: Resolver;
@@ -72,7 +74,11 @@ export interface GatewayDeps {
   approve?: (request: ApprovalRequest, context: ApprovalContext) => Promise<boolean>;
   /** Asked about tool calls that an argument rule with `effect: 'approve'` matched; without it (and no mandate) they are refused with `APPROVAL_REQUIRED`. */
   approveCall?: CallApprover;
-  /** Where the credential store's key comes from. @default the OS keychain, else a 0600 key file */
+  /**
+   * Where the credential store's key comes from. @default the OS keychain, else a 0600 key file.
+   * Required with `sharedState` (`keyFile(path)`, `envKey()`, `injectedKey(key)`): every process
+   * of a fleet must use the same key, so a missing key is `CONFIG_INVALID`, never a new one.
+   */
   keyProvider?: KeyProvider;
 }
 
@@ -104,15 +110,18 @@ export interface Gateway extends AsyncDisposable {
    * host). For the host's own requests: they are not audited as tool calls.
    */
   readonly fetch: GuardedFetch;
-  /** The spend tracker, configured by `payments` (per-payment cap, rolling budgets). */
-  readonly spend: SpendTracker;
+  /**
+   * The budget, configured by `payments` (per-payment cap, rolling budgets): in memory, or
+   * shared by the fleet on PostgreSQL with `sharedState`. Await its answers in both cases.
+   */
+  readonly spend: GatewaySpend;
   /** The L402 payer: `gw.pay.fetch(url, init?, { maxAmountSats? })` pays a 402 within the budgets. */
   readonly pay: L402Payer;
-  /** The encrypted credential store, when `payments.credentialStoreDir` is set. */
-  readonly credentials: CredentialStore | undefined;
+  /** The encrypted credential store: the PostgreSQL one with `sharedState`, else the file one when `payments.credentialStoreDir` is set. */
+  readonly credentials: CredentialBackend | undefined;
   /** The validated configuration, defaults applied. */
   readonly config: ResolvedConfig;
-  /** Aborts calls in flight, writes every audit record and releases files and sockets. */
+  /** Aborts calls in flight, writes every audit record and releases files and sockets (and the shared state's pool when the gateway made it). */
   close(): Promise<void>;
 }
 
@@ -143,11 +152,27 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   const resolved = parseConfig(config);
   const now = deps.now ?? Date.now;
   const logger: Logger = deps.logger ?? { warn: (message) => process.emitWarning(message, { code: 'PORTCULLIS' }) };
-  const policy = createPolicy(resolved.policy, { now, ...(deps.rateLimitStore && { rateLimitStore: deps.rateLimitStore }) });
+  // sharedState: pg and the PostgreSQL modules are loaded only here, never by the root entry.
+  const shared: GatewaySharedState | undefined =
+    resolved.sharedState === undefined
+      ? undefined
+      : await (await import('./shared-state/gateway-state.js')).openGatewaySharedState(resolved.sharedState, resolved.payments, {
+          keyProvider: deps.keyProvider,
+          warn: (m) => logger.warn(m),
+        });
+  const rateLimitStore = deps.rateLimitStore ?? shared?.rateLimitStore;
+  const policy = createPolicy(resolved.policy, { now, ...(rateLimitStore && { rateLimitStore }) });
 
-  const spend = createSpendTracker({ ...resolved.payments, now });
-  const connectors = await openConnectors(resolved.connectors, deps, (m) => logger.warn(m));
+  const spend: GatewaySpend = shared?.spend ?? createSpendTracker({ ...resolved.payments, now });
+  let connectors: Awaited<ReturnType<typeof openConnectors>>;
+  try {
+    connectors = await openConnectors(resolved.connectors, deps, (m) => logger.warn(m));
+  } catch (error) {
+    await shared?.close().catch(() => undefined);
+    throw error;
+  }
   const sinks: AuditSink[] = [...resolved.audit.sinks];
+  if (shared !== undefined) sinks.push(shared.auditSink);
   if (resolved.audit.file !== undefined) {
     const { file: path, fsync, key, signingKey } = resolved.audit;
     sinks.unshift(jsonlFileSink({ path, fsync, key, signingKey, warn: (m) => logger.warn(m) }));
@@ -167,21 +192,28 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     await audit.open();
   } catch (error) {
     await Promise.all([audit.close().catch(() => undefined), connectors.close()]);
+    await shared?.close().catch(() => undefined);
     if (isGatewayError(error)) throw error;
     throw new GatewayError('CONFIG_INVALID', `Cannot open the audit log: ${(error as Error).message}`, { cause: error });
   }
 
   // Payment events are audited as records of their own (amounts, fee, hash, origin; never a
   // preimage or token). They are recorded even when the queue is full: money must not go unrecorded.
-  const recordPayment = (event: PaymentEvent): void => {
+  const recordPayment = (record: AuditRecord): void => {
     audit.tryReserve();
-    audit.record(paymentRecord(event, now()));
+    audit.record(record);
   };
-  let payments: Awaited<ReturnType<typeof openPayments>>;
+  let payments: OpenedPayments;
   try {
-    payments = await openPayments(resolved.payments, { fetch: connectors.fetch, spend, now, warn: (m) => logger.warn(m), onEvent: recordPayment }, deps);
+    payments = await openPaymentsWhenNeeded(
+      resolved.payments,
+      { fetch: connectors.fetch, spend, credentials: shared?.credentials, now, warn: (m) => logger.warn(m), onRecord: recordPayment },
+      deps,
+      deps.wallet !== undefined || deps.cashu !== undefined || resolved.payments.credentialStoreDir !== undefined || shared !== undefined,
+    );
   } catch (error) {
     await Promise.all([audit.close().catch(() => undefined), connectors.close()]);
+    await shared?.close().catch(() => undefined);
     throw error;
   }
 
@@ -292,6 +324,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
         await done;
       }
       await Promise.all([audit.close(), connectors.close()]);
+      await shared?.close(); // after the audit log: its last records go to the shared sink
     })();
     return closing;
   }

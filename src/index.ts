@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { createGateway, type CallContext, type Gateway, type GatewayDeps, type Logger } from './gateway.js';
+export type { GatewaySpend } from './payments.js';
 export { defineTool, type Canonical, type CanonicalCall, type FactValue, type Facts, type ListedTool, type ToolContext, type ToolDefinition } from './tools.js';
 export { ERROR_CODES, GatewayError, isGatewayError, type ErrorCode, type GatewayErrorOptions } from './errors.js';
 export { gatewayConfigSchema, parseConfig, type GatewayConfig, type ResolvedConfig } from './config.js';

@@ -2,12 +2,12 @@ import type { AuditDecision, AuditRecord } from './audit/record.js';
 import type { ResolvedConfig } from './config.js';
 import type { GuardedFetch } from './net/fetch.js';
 import { createL402Payer, type ApprovalContext, type ApprovalRequest, type L402Payer, type PaymentEvent } from './pay/l402-payer.js';
-import type { SpendTracker } from './pay/spend-tracker.js';
+import type { MeteredSpendLedger } from './pay/spend-tracker.js';
 import { payFetchTool } from './pay/tool.js';
 import { credentialIndex, payTools } from './pay/tools/index.js';
 import type { Wallet } from './pay/wallet.js';
 import type { CashuWallet } from './pay/wallets/cashu/wallet.js';
-import { createCredentialStore, type CredentialStore } from './store/credential-store.js';
+import { createCredentialStore, type CredentialBackend } from './store/credential-store.js';
 import type { KeyProvider } from './store/keys.js';
 import type { ToolDefinition } from './tools.js';
 
@@ -18,6 +18,13 @@ export interface PaymentDeps {
   approve?: ((request: ApprovalRequest, context: ApprovalContext) => Promise<boolean>) | undefined;
   keyProvider?: KeyProvider | undefined;
 }
+
+/**
+ * `gw.spend`: the in-memory tracker, or the shared PostgreSQL ledger with `sharedState`.
+ * Await its answers, which are promises in the shared case:
+ * `await gw.spend.spentLastMinuteMsat()` works for both.
+ */
+export type GatewaySpend = MeteredSpendLedger;
 
 const OUTCOME_DECISION: Readonly<Record<PaymentEvent['outcome'], AuditDecision>> = {
   paid: 'allow',
@@ -51,16 +58,28 @@ export function paymentRecord(event: PaymentEvent, timestampMs: number): AuditRe
   };
 }
 
-/** Opens the credential store (when configured) and the payer; the `pay.fetch` tool comes with a wallet. */
+/**
+ * Opens the credential store (the shared one when given, else the file store when configured)
+ * and the payer, spending from `parts.spend`; the `pay.fetch` tool comes with a wallet.
+ */
 export async function openPayments(
   config: ResolvedConfig['payments'],
-  parts: { fetch: GuardedFetch; spend: SpendTracker; now: () => number; warn: (message: string) => void; onEvent: (event: PaymentEvent) => void },
+  parts: {
+    fetch: GuardedFetch;
+    spend: GatewaySpend;
+    /** Shared credentials (PostgreSQL); when set, `credentialStoreDir` is not used. */
+    credentials?: CredentialBackend | undefined;
+    now: () => number;
+    warn: (message: string) => void;
+    onEvent: (event: PaymentEvent) => void;
+  },
   deps: PaymentDeps,
-): Promise<{ pay: L402Payer; credentials: CredentialStore | undefined; tools: ToolDefinition[] }> {
+): Promise<{ pay: L402Payer; credentials: CredentialBackend | undefined; tools: ToolDefinition[] }> {
   const credentials =
-    config.credentialStoreDir === undefined
+    parts.credentials ??
+    (config.credentialStoreDir === undefined
       ? undefined
-      : await createCredentialStore({ dir: config.credentialStoreDir, keyProvider: deps.keyProvider, warn: parts.warn, confineTo: config.credentialStoreConfineTo });
+      : await createCredentialStore({ dir: config.credentialStoreDir, keyProvider: deps.keyProvider, warn: parts.warn, confineTo: config.credentialStoreConfineTo }));
   const index = credentialIndex(credentials); // lists what the payer keeps, for pay.credentials
   const pay = createL402Payer({
     fetch: parts.fetch,

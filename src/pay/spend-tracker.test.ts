@@ -126,7 +126,7 @@ describe('gw.spend', () => {
     const { createGateway } = await import('../gateway.js');
     await using gw = await createGateway({ payments: { maxAutoPaySats: 5, maxSpendPerMinuteSats: 8 } }, { logger: { warn: () => undefined } });
     expect(gw.spend.tryReserve({ amountMsat: 5001, feeReserveMsat: 0 })).toMatchObject({ code: 'APPROVAL_REQUIRED' });
-    expect(isSpendRefusal(gw.spend.tryReserve({ amountMsat: 5000, feeReserveMsat: 2000 }))).toBe(false);
+    expect(isSpendRefusal(await gw.spend.tryReserve({ amountMsat: 5000, feeReserveMsat: 2000 }))).toBe(false);
     expect(gw.spend.tryReserve({ amountMsat: 1001, feeReserveMsat: 0 })).toMatchObject({ code: 'SPEND_LIMIT_EXCEEDED' });
   });
 });

@@ -69,6 +69,15 @@ export interface SpendLedger {
   tryReserve(request: SpendRequest): LedgerReservation | SpendRefusal | Promise<LedgerReservation | SpendRefusal>;
 }
 
+/**
+ * A ledger that also tells what was spent in the rolling minute: the in-memory tracker answers
+ * at once, the shared ledger with a promise (`await` works for both).
+ */
+export interface MeteredSpendLedger extends SpendLedger {
+  /** Spent in the rolling minute (fees included; by the whole fleet for a shared ledger), in msat. */
+  spentLastMinuteMsat(): number | Promise<number>;
+}
+
 /** The spend tracker (`gw.spend`). */
 export interface SpendTracker extends SpendLedger {
   /**

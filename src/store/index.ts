@@ -5,6 +5,6 @@
  * @packageDocumentation
  */
 export { createCredentialStore, type CredentialBackend, type CredentialStore, type CredentialStoreOptions, type StoredRecord } from './credential-store.js';
-export { injectedKey, keyFile, keychainKey, type KeyProvider } from './keys.js';
+export { envKey, injectedKey, keyFile, keychainKey, type KeyFileOptions, type KeyProvider, type KeyRequest } from './keys.js';
 export { checkToken, normalisePreimage } from './validate.js';
 export { migrateLegacyFile } from './legacy.js';

@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../../config.js';
 import type { GuardedFetch } from '../../net/fetch.js';
 import type { ToolDefinition } from '../../tools.js';
 import type { ApproveFn, PaymentEvent } from '../payer-types.js';
-import type { SpendTracker } from '../spend-tracker.js';
+import type { MeteredSpendLedger } from '../spend-tracker.js';
 import type { Wallet } from '../wallet.js';
 import type { CashuWallet } from '../wallets/cashu/wallet.js';
 import { payBalanceTool } from './balance.js';
@@ -20,7 +20,7 @@ export type { PayPreviewResult } from './preview.js';
 /** What the 402-mcp tools are built from (all of it already in `openPayments`). */
 export interface PayToolParts {
   fetch: GuardedFetch;
-  spend: SpendTracker;
+  spend: MeteredSpendLedger;
   config: ResolvedConfig['payments'];
   wallet?: Wallet | undefined;
   cashu?: CashuWallet | undefined;

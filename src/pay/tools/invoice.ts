@@ -8,7 +8,7 @@ import { decodeInvoice, type Invoice } from '../bolt11.js';
 import { budgetGate } from '../budget-gate.js';
 import { normaliseInvoice, overCapMessage } from '../offers.js';
 import type { ApproveFn, PaymentEvent } from '../payer-types.js';
-import { MSAT_PER_SAT, type SpendTracker } from '../spend-tracker.js';
+import { MSAT_PER_SAT, type MeteredSpendLedger } from '../spend-tracker.js';
 import type { Wallet } from '../wallet.js';
 
 /** What `pay.invoice` returns: what was paid. Never the preimage. */
@@ -22,7 +22,7 @@ export interface PayInvoiceToolResult {
 
 export interface PayInvoiceParts {
   wallet: Wallet;
-  spend: SpendTracker;
+  spend: MeteredSpendLedger;
   config: ResolvedConfig['payments'];
   approve?: ApproveFn | undefined;
   onEvent: (event: PaymentEvent) => void;

@@ -8,7 +8,7 @@ import { drain } from '../credentials.js';
 import { checkOffer, readOffer, type Offer } from '../offers.js';
 import { canonicalOrigin, configOrigin } from '../origin.js';
 import { safeOptionalText } from '../server-text.js';
-import { MSAT_PER_SAT, type SpendTracker } from '../spend-tracker.js';
+import { MSAT_PER_SAT, type MeteredSpendLedger } from '../spend-tracker.js';
 
 /** What `pay.preview` tells: the price and whether paying it would be allowed now. Nothing is paid or reserved. */
 export interface PayPreviewResult {
@@ -32,7 +32,7 @@ export interface PayPreviewResult {
 
 export interface PayPreviewParts {
   fetch: GuardedFetch;
-  spend: SpendTracker;
+  spend: MeteredSpendLedger;
   config: ResolvedConfig['payments'];
   /** Whether a person can be asked (`deps.approve`). */
   canApprove: boolean;
@@ -102,15 +102,15 @@ export function payPreviewTool(parts: PayPreviewParts, methods: readonly [string
         if (!isGatewayError(error)) throw error;
         return { status: 402, paymentRequired: true, origin, offer: shown, verdict: { allowed: false, needsApproval: false, code: error.code, reason: error.message } };
       }
-      return { status: 402, paymentRequired: true, origin, offer: shown, verdict: budgetVerdict(invoice.amountMsat ?? 0, parts.config.maxFeeSats * MSAT_PER_SAT, origin) };
+      return { status: 402, paymentRequired: true, origin, offer: shown, verdict: await budgetVerdict(invoice.amountMsat ?? 0, parts.config.maxFeeSats * MSAT_PER_SAT, origin) };
     },
   });
 
   /** The budget and approval rules, read without reserving anything. */
-  function budgetVerdict(amountMsat: number, feeMsat: number, origin: string): NonNullable<PayPreviewResult['verdict']> {
+  async function budgetVerdict(amountMsat: number, feeMsat: number, origin: string): Promise<NonNullable<PayPreviewResult['verdict']>> {
     const { maxAutoPaySats, maxSpendPerMinuteSats } = parts.config;
     const needsApproval = alwaysAsk.has(origin) || amountMsat > maxAutoPaySats * MSAT_PER_SAT;
-    const leftMsat = maxSpendPerMinuteSats * MSAT_PER_SAT - parts.spend.spentLastMinuteMsat();
+    const leftMsat = maxSpendPerMinuteSats * MSAT_PER_SAT - (await parts.spend.spentLastMinuteMsat());
     if (amountMsat + feeMsat > leftMsat) {
       return { allowed: false, needsApproval, code: 'SPEND_LIMIT_EXCEEDED', reason: `With the routing fee reserve it would exceed what is left of the per-minute budget (${Math.max(0, Math.floor(leftMsat / MSAT_PER_SAT))} sats).` };
     }
@@ -134,7 +134,7 @@ export function payPreviewTool(parts: PayPreviewParts, methods: readonly [string
       if (capMsat !== undefined && amountMsat > capMsat) {
         return { offer: shown, verdict: { allowed: false, needsApproval: false, code: 'AMOUNT_EXCEEDS_CAP', reason: `${origin} asks ${offer.amountSat} sats, over the cap given.` } };
       }
-      return { offer: shown, verdict: budgetVerdict(amountMsat, 0, origin) };
+      return { offer: shown, verdict: await budgetVerdict(amountMsat, 0, origin) };
     } catch (error) {
       if (!isGatewayError(error)) throw error;
       return { verdict: { allowed: false, needsApproval: false, code: error.code, reason: error.message } };
