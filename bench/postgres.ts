@@ -32,7 +32,7 @@ const validateRound = (): void => {
   for (let i = 0; i < VALIDATIONS; i++) if (!validateSqlSync(SQL).allowed) throw new Error('refused');
 };
 const parseRound = (): void => {
-  for (let i = 0; i < VALIDATIONS; i++) parsedSink += parseSync(SQL).stmts.length;
+  for (let i = 0; i < VALIDATIONS; i++) parsedSink += parseSync(SQL).stmts?.length ?? 0;
 };
 validateRound();
 parseRound();

@@ -1,7 +1,10 @@
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import { GatewayError } from '../errors.js';
+import { envelopeBytes, jsonBytes, withBytes } from './result-bytes.js';
 import { guardSocket, type SocketWatch } from './socket-guard.js';
+
+export { jsonBytes };
 
 // pg's own parameter preparation (dates, arrays, JSON), as for a plain parameterised query; it is
 // not part of pg's typed exports.
@@ -123,6 +126,8 @@ export class ReadOnlyQuery {
   #rows: Record<string, unknown>[] = [];
   /** Bytes of the result as JSON so far: the envelope (columns, rowCount, truncated) and the rows. */
   #jsonBytes = 0;
+  /** Bytes of the rows kept, as JSON, with the commas between them. */
+  #rowBytes = 0;
   /** Bytes received at the socket since submit(), and those of them that made whole rows. */
   #socketBytes = 0;
   #accountedBytes = 0;
@@ -203,7 +208,7 @@ export class ReadOnlyQuery {
     this.#columns = fields.map((field, i) => ({ name: this.#names[i] ?? field.name, type: typeName(field.dataTypeID) }));
     this.#parsers = fields.map((field) => (field.dataTypeID === 17 ? keepText : (pg.types.getTypeParser(field.dataTypeID, 'text') as (value: string) => unknown)));
     // The result without rows, at its longest (rowCount at maxRows, truncated: false).
-    this.#jsonBytes = jsonBytes({ columns: this.#columns, rows: [], rowCount: this.#plan.maxRows, truncated: false });
+    this.#jsonBytes = envelopeBytes(this.#columns, this.#plan.maxRows, false);
   }
 
   handleDataRow(msg: Message): void {
@@ -226,6 +231,7 @@ export class ReadOnlyQuery {
       return;
     }
     this.#jsonBytes += bytes;
+    this.#rowBytes += bytes;
     this.#rows.push(row);
   }
 
@@ -260,8 +266,11 @@ export class ReadOnlyQuery {
     this.#finish(); // maxRows + 1 reached: there were more rows
   }
 
+  /** The result, with its exact size as JSON recorded (see resultBytes): never serialised again to be measured. */
   #outcome(): QueryResult {
-    return { columns: this.#columns, rows: this.#rows, rowCount: this.#rows.length, truncated: this.#truncated };
+    const rowCount = this.#rows.length;
+    const result = { columns: this.#columns, rows: this.#rows, rowCount, truncated: this.#truncated };
+    return withBytes(result, envelopeBytes(this.#columns, rowCount, this.#truncated) + this.#rowBytes);
   }
 
   #finish(): void {
@@ -309,15 +318,4 @@ export class ReadOnlyQuery {
   handleCopyData(): void {
     // never expected; COPY is refused above
   }
-}
-
-/** UTF-8 bytes of `value` as JSON; Infinity for a value that is not JSON (it cannot be returned). */
-export function jsonBytes(value: unknown): number {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    return Number.POSITIVE_INFINITY; // not JSON (a bigint from a host's own type parser): it cannot be returned
-  }
-  return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
 }

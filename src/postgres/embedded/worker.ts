@@ -74,7 +74,7 @@ async function run(db: PGlite, request: QueryRequest): Promise<void> {
   }
   const recycle = (db.Module as unknown as { HEAPU8: Uint8Array }).HEAPU8.byteLength > RECYCLE_HEAP_BYTES;
   if (reader.error !== undefined) post({ type: 'error', id: request.id, error: reader.error, recycle });
-  else post({ type: 'result', id: request.id, result: reader.result(), recycle });
+  else post({ type: 'result', id: request.id, result: reader.result(), bytes: reader.resultBytes(), recycle });
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
