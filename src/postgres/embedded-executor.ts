@@ -143,7 +143,7 @@ function workerExecutor(options: PostgresConnectorConfig, given: EmbeddedDatabas
       type: 'query',
       id,
       // PGlite's temporary files (a sort, a materialised function scan) are in memory: bounded.
-      setup: ['BEGIN TRANSACTION READ ONLY', localSettingsSql(options, timeoutMs), `SELECT set_config('temp_file_limit', '${TEMP_FILE_LIMIT_KB}', true)`],
+      setup: ['BEGIN TRANSACTION READ ONLY', localSettingsSql(options, timeoutMs, { tempFileLimitKb: TEMP_FILE_LIMIT_KB })],
       sql,
       values: [...values],
       maxRows,

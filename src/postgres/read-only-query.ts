@@ -1,14 +1,11 @@
-import { createRequire } from 'node:module';
 import pg from 'pg';
 import { GatewayError } from '../errors.js';
+import { writeEnvelope, type EnvelopeWriter } from './envelope.js';
 import { envelopeBytes, jsonBytes, withBytes } from './result-bytes.js';
 import { guardSocket, type SocketWatch } from './socket-guard.js';
 
 export { jsonBytes };
 
-// pg's own parameter preparation (dates, arrays, JSON), as for a plain parameterised query; it is
-// not part of pg's typed exports.
-const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue: (value: unknown) => unknown };
 
 /** A column of a result. */
 export interface Column {
@@ -54,7 +51,6 @@ export interface QueryPlan {
  */
 export const SOCKET_SLACK_BYTES = 64 * 1024;
 
-const PORTAL = 'portcullis';
 const TYPE_NAMES: Readonly<Record<number, string>> = {
   16: 'bool', 17: 'bytea', 18: 'char', 19: 'name', 20: 'int8', 21: 'int2', 23: 'int4', 25: 'text', 26: 'oid', 114: 'json',
   700: 'float4', 701: 'float8', 869: 'inet', 1000: 'bool[]', 1005: 'int2[]', 1007: 'int4[]', 1009: 'text[]', 1016: 'int8[]',
@@ -79,14 +75,7 @@ interface Message {
   length?: number;
   fields?: (string | null)[] | Field[];
 }
-type Connection = {
-  parse(query: { text: string; name?: string }): void;
-  bind(config: { portal?: string; statement?: string; values?: unknown[] }): void;
-  describe(config: { type: 'P' | 'S'; name?: string }): void;
-  execute(config: { portal?: string; rows?: number }): void;
-  close(config: { type: 'P' | 'S'; name?: string }): void;
-  flush(): void;
-  sync(): void;
+type Connection = EnvelopeWriter & {
   stream: { cork?: () => void; uncork?: () => void; once(event: 'close', listener: () => void): void; off(event: 'close', listener: () => void): void };
   once(event: 'readyForQuery', listener: () => void): void;
 };
@@ -177,22 +166,7 @@ export class ReadOnlyQuery {
     this.#slot.watch = this.#watch;
     con.stream.once('close', this.#onClose);
     con.stream.cork?.();
-    for (const text of this.#plan.setup) {
-      con.parse({ text });
-      con.bind({});
-      con.execute({});
-    }
-    con.parse({ text: this.#plan.sql });
-    con.bind({ portal: PORTAL, values: this.#plan.values.map(prepareValue) });
-    con.describe({ type: 'P', name: PORTAL });
-    con.execute({ portal: PORTAL, rows: this.#plan.maxRows + 1 });
-    con.close({ type: 'P', name: PORTAL });
-    for (const text of ['ROLLBACK', ...(this.#plan.teardown ?? [])]) {
-      con.parse({ text });
-      con.bind({});
-      con.execute({});
-    }
-    con.sync();
+    writeEnvelope(con, this.#plan);
     process.nextTick(() => con.stream.uncork?.());
   }
 
