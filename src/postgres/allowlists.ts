@@ -65,15 +65,19 @@ export const SAFE_TYPES: ReadonlySet<string> = new Set([
   'point', 'int4range', 'int8range', 'numrange', 'tsrange', 'tstzrange', 'daterange',
 ]);
 
-/** Functions a person might reach for and that must never be called; named in refusals for clarity. */
-export const KNOWN_DANGEROUS = /^(pg_sleep|set_config|nextval|setval|currval|lastval|lo_|pg_read_|pg_ls_|pg_stat_file|dblink|query_to_xml|table_to_xml|cursor_to_xml|database_to_xml|schema_to_xml|pg_terminate_backend|pg_cancel_backend|pg_advisory|pg_try_advisory|txid_current|pg_current_xact_id|pg_notify|pg_logical_emit_message|pg_reload_conf|pg_rotate_logfile|pg_switch_wal|copy|pg_file_)/;
+/**
+ * Functions a person might reach for and that must never be called; named in refusals for
+ * clarity. (The XML ones, `query_to_xml` and the like included, are {@link XML_FUNCTIONS}.)
+ */
+export const KNOWN_DANGEROUS = /^(pg_sleep|set_config|nextval|setval|currval|lastval|lo_|pg_read_|pg_ls_|pg_stat_file|dblink|pg_terminate_backend|pg_cancel_backend|pg_advisory|pg_try_advisory|txid_current|pg_current_xact_id|pg_notify|pg_logical_emit_message|pg_reload_conf|pg_rotate_logfile|pg_switch_wal|copy|pg_file_)/;
 
 /**
  * XML functions: libxml2 parses and evaluates XPath without PostgreSQL's interrupt checks, so
  * statement_timeout, cancel and even pg_terminate_backend wait for it (XMLTABLE left backends
- * running for minutes). Named in refusals.
+ * running for minutes); the `…_to_xml` family also runs queries of its own (`query_to_xml` its
+ * text argument). Named in refusals.
  */
-export const XML_FUNCTIONS = /^(xpath|xmlexists|xml_|xml$|xmlparse|xmlelement|xmlforest|xmlconcat|xmlagg|xmlcomment|xmltext|xmlvalidate|table_to_xml|query_to_xml|cursor_to_xml)/;
+export const XML_FUNCTIONS = /^(xpath|xmlexists|xml_|xml$|xmlparse|xmlelement|xmlforest|xmlconcat|xmlagg|xmlcomment|xmltext|xmlvalidate|table_to_xml|query_to_xml|cursor_to_xml|database_to_xml|schema_to_xml)/;
 
 /** Operators of PostgreSQL's built-in types. Others may be user-defined and call anything. */
 export const SAFE_OPERATORS: ReadonlySet<string> = new Set(

@@ -8,6 +8,8 @@ import type { Executor, QueryLimits } from './executor.js';
 import { createPoolExecutor } from './pool-executor.js';
 import type { QueryResult } from './read-only-query.js';
 import { sqlFacts } from './facts.js';
+import { resultBytes } from './result-bytes.js';
+import { schemaListing, type SchemaResult } from './schema-listing.js';
 import { loadParser, MAX_SQL_LENGTH, validateSqlSync, type SqlVerdict } from './validate.js';
 
 /** Dependencies of {@link createPostgres}. */
@@ -36,10 +38,7 @@ export interface Postgres {
 
 export type Param = string | number | boolean | null | readonly (string | number | boolean | null)[];
 
-/** What `db.schema` returns. */
-export interface SchemaResult {
-  tables: { schema: string; table: string; columns: { name: string; type: string; nullable: boolean }[] }[];
-}
+export type { SchemaResult };
 
 const paramSchema = z.union([z.string().max(65_536), z.number(), z.boolean(), z.null(), z.array(z.union([z.string().max(65_536), z.number(), z.boolean(), z.null()])).max(10_000)]);
 
@@ -127,16 +126,7 @@ export async function createPostgres(
           data: { maxBytes: limits.maxBytes },
         });
       }
-      const tables = new Map<string, SchemaResult['tables'][number]>();
-      for (const row of result.rows as { schema: string; table: string; name: string; type: string; nullable: boolean }[]) {
-        if (options.allowSchemas !== undefined && !options.allowSchemas.includes(row.schema)) continue;
-        if (options.allowTables !== undefined && !options.allowTables.includes(row.table) && !options.allowTables.includes(`${row.schema}.${row.table}`)) continue;
-        const key = `${row.schema}.${row.table}`;
-        let entry = tables.get(key);
-        if (entry === undefined) tables.set(key, (entry = { schema: row.schema, table: row.table, columns: [] }));
-        entry.columns.push({ name: row.name, type: row.type, nullable: row.nullable });
-      }
-      return { tables: [...tables.values()] };
+      return schemaListing(result, options, limits.maxBytes);
     },
     tools: () => [
       defineTool({
@@ -146,12 +136,15 @@ export async function createPostgres(
         execute: (args, ctx) => postgres.query(args, { timeoutMs: ctx.limits.timeoutMs, maxBytes: ctx.limits.maxBytes, signal: ctx.signal }),
         // Argument rules decide on the parse tree; the execution runs this very text.
         canonicalize: (args) => sqlFacts(args.sql, validation),
+        // The size the envelope counted as the rows came (exact): the gateway need not serialise the result again.
+        measure: resultBytes,
       }),
       defineTool({
         name: 'db.schema',
         description: 'Lists the tables and columns that db.query may read.',
         inputSchema: z.strictObject({ schema: z.string().max(63).optional(), table: z.string().max(63).optional() }),
         execute: (args, ctx) => postgres.schema(args, { timeoutMs: ctx.limits.timeoutMs, maxBytes: ctx.limits.maxBytes, signal: ctx.signal }),
+        measure: resultBytes,
       }),
     ] as ToolDefinition[],
     close: () => executor.close(),

@@ -7,6 +7,7 @@ import type { PostgresConnectorConfig } from './config.js';
 import type { QueryRequest, WorkerMessage, WorkerStart } from './embedded/protocol.js';
 import { callerAbort, describeServerError, localSettingsSql, type Executor, type QueryLimits } from './executor.js';
 import type { QueryResult } from './read-only-query.js';
+import { withBytes } from './result-bytes.js';
 
 /**
  * A database of your own for the embedded connector (a seeded PGlite instance). It is copied
@@ -108,7 +109,7 @@ function workerExecutor(options: PostgresConnectorConfig, given: EmbeddedDatabas
           running.pending.delete(message.id);
           // A worker whose memory grew past its bound is replaced (WebAssembly memory never shrinks).
           if (message.recycle) stop(running, new GatewayError('UPSTREAM_ERROR', 'The embedded database was restarted.'));
-          if (message.type === 'result') pending?.resolve(message.result);
+          if (message.type === 'result') pending?.resolve(withBytes(message.result, message.bytes));
           else pending?.reject(describeServerError(Object.assign(new Error(message.error.message), { code: message.error.code })));
         }
       });
@@ -142,7 +143,7 @@ function workerExecutor(options: PostgresConnectorConfig, given: EmbeddedDatabas
       type: 'query',
       id,
       // PGlite's temporary files (a sort, a materialised function scan) are in memory: bounded.
-      setup: ['BEGIN TRANSACTION READ ONLY', localSettingsSql(options, timeoutMs), `SELECT set_config('temp_file_limit', '${TEMP_FILE_LIMIT_KB}', true)`],
+      setup: ['BEGIN TRANSACTION READ ONLY', localSettingsSql(options, timeoutMs, { tempFileLimitKb: TEMP_FILE_LIMIT_KB })],
       sql,
       values: [...values],
       maxRows,

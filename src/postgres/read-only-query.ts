@@ -1,11 +1,11 @@
-import { createRequire } from 'node:module';
 import pg from 'pg';
 import { GatewayError } from '../errors.js';
+import { writeEnvelope, type EnvelopeWriter } from './envelope.js';
+import { envelopeBytes, jsonBytes, withBytes } from './result-bytes.js';
 import { guardSocket, type SocketWatch } from './socket-guard.js';
 
-// pg's own parameter preparation (dates, arrays, JSON), as for a plain parameterised query; it is
-// not part of pg's typed exports.
-const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue: (value: unknown) => unknown };
+export { jsonBytes };
+
 
 /** A column of a result. */
 export interface Column {
@@ -51,7 +51,6 @@ export interface QueryPlan {
  */
 export const SOCKET_SLACK_BYTES = 64 * 1024;
 
-const PORTAL = 'portcullis';
 const TYPE_NAMES: Readonly<Record<number, string>> = {
   16: 'bool', 17: 'bytea', 18: 'char', 19: 'name', 20: 'int8', 21: 'int2', 23: 'int4', 25: 'text', 26: 'oid', 114: 'json',
   700: 'float4', 701: 'float8', 869: 'inet', 1000: 'bool[]', 1005: 'int2[]', 1007: 'int4[]', 1009: 'text[]', 1016: 'int8[]',
@@ -76,14 +75,7 @@ interface Message {
   length?: number;
   fields?: (string | null)[] | Field[];
 }
-type Connection = {
-  parse(query: { text: string; name?: string }): void;
-  bind(config: { portal?: string; statement?: string; values?: unknown[] }): void;
-  describe(config: { type: 'P' | 'S'; name?: string }): void;
-  execute(config: { portal?: string; rows?: number }): void;
-  close(config: { type: 'P' | 'S'; name?: string }): void;
-  flush(): void;
-  sync(): void;
+type Connection = EnvelopeWriter & {
   stream: { cork?: () => void; uncork?: () => void; once(event: 'close', listener: () => void): void; off(event: 'close', listener: () => void): void };
   once(event: 'readyForQuery', listener: () => void): void;
 };
@@ -123,6 +115,8 @@ export class ReadOnlyQuery {
   #rows: Record<string, unknown>[] = [];
   /** Bytes of the result as JSON so far: the envelope (columns, rowCount, truncated) and the rows. */
   #jsonBytes = 0;
+  /** Bytes of the rows kept, as JSON, with the commas between them. */
+  #rowBytes = 0;
   /** Bytes received at the socket since submit(), and those of them that made whole rows. */
   #socketBytes = 0;
   #accountedBytes = 0;
@@ -172,22 +166,7 @@ export class ReadOnlyQuery {
     this.#slot.watch = this.#watch;
     con.stream.once('close', this.#onClose);
     con.stream.cork?.();
-    for (const text of this.#plan.setup) {
-      con.parse({ text });
-      con.bind({});
-      con.execute({});
-    }
-    con.parse({ text: this.#plan.sql });
-    con.bind({ portal: PORTAL, values: this.#plan.values.map(prepareValue) });
-    con.describe({ type: 'P', name: PORTAL });
-    con.execute({ portal: PORTAL, rows: this.#plan.maxRows + 1 });
-    con.close({ type: 'P', name: PORTAL });
-    for (const text of ['ROLLBACK', ...(this.#plan.teardown ?? [])]) {
-      con.parse({ text });
-      con.bind({});
-      con.execute({});
-    }
-    con.sync();
+    writeEnvelope(con, this.#plan);
     process.nextTick(() => con.stream.uncork?.());
   }
 
@@ -203,7 +182,7 @@ export class ReadOnlyQuery {
     this.#columns = fields.map((field, i) => ({ name: this.#names[i] ?? field.name, type: typeName(field.dataTypeID) }));
     this.#parsers = fields.map((field) => (field.dataTypeID === 17 ? keepText : (pg.types.getTypeParser(field.dataTypeID, 'text') as (value: string) => unknown)));
     // The result without rows, at its longest (rowCount at maxRows, truncated: false).
-    this.#jsonBytes = jsonBytes({ columns: this.#columns, rows: [], rowCount: this.#plan.maxRows, truncated: false });
+    this.#jsonBytes = envelopeBytes(this.#columns, this.#plan.maxRows, false);
   }
 
   handleDataRow(msg: Message): void {
@@ -226,6 +205,7 @@ export class ReadOnlyQuery {
       return;
     }
     this.#jsonBytes += bytes;
+    this.#rowBytes += bytes;
     this.#rows.push(row);
   }
 
@@ -260,8 +240,11 @@ export class ReadOnlyQuery {
     this.#finish(); // maxRows + 1 reached: there were more rows
   }
 
+  /** The result, with its exact size as JSON recorded (see resultBytes): never serialised again to be measured. */
   #outcome(): QueryResult {
-    return { columns: this.#columns, rows: this.#rows, rowCount: this.#rows.length, truncated: this.#truncated };
+    const rowCount = this.#rows.length;
+    const result = { columns: this.#columns, rows: this.#rows, rowCount, truncated: this.#truncated };
+    return withBytes(result, envelopeBytes(this.#columns, rowCount, this.#truncated) + this.#rowBytes);
   }
 
   #finish(): void {
@@ -309,15 +292,4 @@ export class ReadOnlyQuery {
   handleCopyData(): void {
     // never expected; COPY is refused above
   }
-}
-
-/** UTF-8 bytes of `value` as JSON; Infinity for a value that is not JSON (it cannot be returned). */
-export function jsonBytes(value: unknown): number {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    return Number.POSITIVE_INFINITY; // not JSON (a bigint from a host's own type parser): it cannot be returned
-  }
-  return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
 }

@@ -30,5 +30,6 @@ export type WorkerMessage =
   | { type: 'ready'; startMs: number }
   | { type: 'snapshot'; dataDir: Blob }
   | { type: 'failed'; message: string }
-  | { type: 'result'; id: number; result: QueryResult; recycle: boolean }
+  /** `bytes`: the result's exact size as JSON, counted as it was read. */
+  | { type: 'result'; id: number; result: QueryResult; bytes: number; recycle: boolean }
   | { type: 'error'; id: number; error: WorkerError; recycle: boolean };

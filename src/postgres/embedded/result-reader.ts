@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { jsonBytes, typeName, type Column, type QueryResult } from '../read-only-query.js';
+import { typeName, type Column, type QueryResult } from '../read-only-query.js';
+import { envelopeBytes, jsonBytes } from '../result-bytes.js';
 import type { WorkerError } from './protocol.js';
 
 /** Messages other than rows are small (a row description, an error); larger ones are skipped. */
@@ -28,6 +29,8 @@ export class ResultReader {
   #parsers: ((value: string) => unknown)[] = [];
   #rows: Record<string, unknown>[] = [];
   #bytes = 2; // the brackets of the JSON array
+  /** The rows' JSON, with the commas between them. */
+  #rowBytes = 0;
   #truncated = false;
   #queryDone = false;
   // Framing: the 5-byte header, then the body (kept, or skipped when too large to keep).
@@ -49,6 +52,11 @@ export class ResultReader {
 
   result(): QueryResult {
     return { columns: this.#columns, rows: this.#rows, rowCount: this.#rows.length, truncated: this.#truncated };
+  }
+
+  /** The exact UTF-8 length of {@link result} as JSON (counted as the rows came, never serialised again). */
+  resultBytes(): number {
+    return envelopeBytes(this.#columns, this.#rows.length, this.#truncated) + this.#rowBytes;
   }
 
   /** Takes the next chunk of backend output (a view PGlite reuses: what is kept is copied). */
@@ -198,6 +206,7 @@ export class ResultReader {
       return;
     }
     this.#bytes += bytes;
+    this.#rowBytes += this.#rows.length === 0 ? bytes - 1 : bytes;
     this.#rows.push(row);
   }
 }

@@ -168,9 +168,24 @@ export function checkFieldName(item: unknown, options: Compiled): void {
     sink?.func(name); // x.name may be the call name(x)
     return;
   }
-  if (FIELD_NOTATION_FUNCTIONS.has(name) || KNOWN_DANGEROUS.test(name) || XML_FUNCTIONS.test(name)) {
+  if (fieldNotationRefused(name)) {
     throw new Refusal(`"${name}" after a dot is not allowed: PostgreSQL reads x.${name} as the function call ${name}(x) when there is no such column, and that function is not on the allowlist`);
   }
+}
+
+/** Field names seen (column names, mostly), with whether they are refused: the two patterns run once per name. */
+const fieldNotationVerdicts = new Map<string, boolean>();
+/** Names remembered at most (agents repeat their column names; the memory starts afresh when full). */
+const MAX_REMEMBERED_NAMES = 4096;
+
+function fieldNotationRefused(name: string): boolean {
+  let refused = fieldNotationVerdicts.get(name);
+  if (refused === undefined) {
+    refused = FIELD_NOTATION_FUNCTIONS.has(name) || KNOWN_DANGEROUS.test(name) || XML_FUNCTIONS.test(name);
+    if (fieldNotationVerdicts.size >= MAX_REMEMBERED_NAMES) fieldNotationVerdicts.clear();
+    fieldNotationVerdicts.set(name, refused);
+  }
+  return refused;
 }
 
 export function checkType(typeName: Record<string, unknown>, options: Compiled): void {

@@ -24,19 +24,30 @@ const COMPILED: ReadonlyMap<string, CompiledKind> = new Map(
 /** The set of node kinds the walker accepts, for documentation and tests. */
 export const ACCEPTED_KINDS: readonly string[] = [...KINDS.keys()];
 
-// The walk's stacks, reused across calls (the walk is synchronous and never re-entered): the value
+// The walk's stack, reused across calls (the walk is synchronous and never re-entered): parallel
+// arrays indexed by `top`, never shrunk, so that scheduling a node allocates nothing: the value
 // (a wrapped node, or a body when its kind is known), its kind, scope and depth.
 const values: unknown[] = [];
 const kinds: (string | undefined)[] = [];
 const scopes: Scope[] = [];
-const depths: number[] = [];
+let depths = new Int32Array(256);
+let top = 0;
+/** Highest `top` reached by the current walk: the slots to clear afterwards. */
+let highest = 0;
 let currentDepth = 0;
 
 function push(value: unknown, childKind: string | undefined, childScope: Scope): void {
-  values.push(value);
-  kinds.push(childKind);
-  scopes.push(childScope);
-  depths.push(currentDepth + 1);
+  if (top === depths.length) {
+    const grown = new Int32Array(depths.length * 2);
+    grown.set(depths);
+    depths = grown;
+  }
+  values[top] = value;
+  kinds[top] = childKind;
+  scopes[top] = childScope;
+  depths[top] = currentDepth + 1;
+  top++;
+  if (top > highest) highest = top;
 }
 
 /**
@@ -44,28 +55,31 @@ function push(value: unknown, childKind: string | undefined, childScope: Scope):
  * kind, field and name; throws a Refusal at the first construct not known safe.
  */
 export function walkTree(root: unknown, kind: string | undefined, options: Compiled, scope: Scope): void {
-  values.length = 0;
-  kinds.length = 0;
-  scopes.length = 0;
-  depths.length = 0;
+  top = 0;
+  highest = 0;
   currentDepth = -1;
   push(root, kind, scope);
   try {
     walk(options);
   } finally {
-    values.length = 0; // keep no reference to the tree
-    kinds.length = 0;
-    scopes.length = 0;
-    depths.length = 0;
+    // Keep no reference to the tree (nor its scopes).
+    for (let i = 0; i < highest; i++) {
+      values[i] = undefined;
+      scopes[i] = EMPTY;
+    }
+    top = 0;
   }
 }
 
+const EMPTY: Scope = { has: () => false };
+
 function walk(options: Compiled): void {
-  while (values.length > 0) {
-    let value = values.pop();
-    let nodeKind = kinds.pop();
-    const currentScope = scopes.pop() as Scope;
-    currentDepth = depths.pop() as number;
+  while (top > 0) {
+    top--;
+    let value = values[top];
+    let nodeKind = kinds[top];
+    const currentScope = scopes[top] as Scope;
+    currentDepth = depths[top] as number;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Refusal('a malformed parse tree is not allowed');
     if (nodeKind === undefined) {
       // A wrapped node: `{ Kind: body }`, or `{}` for NULL.
