@@ -23,6 +23,7 @@ import { openPayments, paymentRecord } from './payments.js';
 import type { CredentialStore } from './store/credential-store.js';
 import type { KeyProvider } from './store/keys.js';
 import type { Resolver } from './net/resolver.js';
+import { createTelemetry } from './telemetry/otel.js';
 
 /** Per-call context. */
 export interface CallContext {
@@ -70,6 +71,8 @@ export interface GatewayDeps {
   approve?: (request: ApprovalRequest, context: ApprovalContext) => Promise<boolean>;
   /** Where the credential store's key comes from. @default the OS keychain, else a 0600 key file */
   keyProvider?: KeyProvider;
+  /** `false`: no OpenTelemetry spans or metrics even when `@opentelemetry/api` is installed. @default true */
+  telemetry?: boolean;
 }
 
 /** A running gateway. */
@@ -136,6 +139,8 @@ const ACTOR = /^[^\p{Cc}]{1,256}$/u;
  */
 export async function createGateway(config: GatewayConfig = {}, deps: GatewayDeps = {}): Promise<Gateway> {
   const resolved = parseConfig(config);
+  // OpenTelemetry, when `@opentelemetry/api` is installed (loaded once per process); else nothing per call.
+  const telemetry = deps.telemetry === false ? undefined : await createTelemetry();
   const now = deps.now ?? Date.now;
   const logger: Logger = deps.logger ?? { warn: (message) => process.emitWarning(message, { code: 'PORTCULLIS' }) };
   const policy = createPolicy(resolved.policy, { now, ...(deps.rateLimitStore && { rateLimitStore: deps.rateLimitStore }) });
@@ -171,6 +176,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   const recordPayment = (event: PaymentEvent): void => {
     audit.tryReserve();
     audit.record(paymentRecord(event, now()));
+    telemetry?.payment(event);
   };
   let payments: Awaited<ReturnType<typeof openPayments>>;
   try {
@@ -290,7 +296,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   for (const tool of payments.tools) register(tool);
 
   return {
-    call,
+    call: telemetry === undefined ? call : telemetry.wrap(call),
     register,
     listTools(ctx = {}) {
       const listed: ListedTool[] = [];
