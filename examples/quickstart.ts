@@ -102,13 +102,25 @@ gw.register(defineTool({ name: 'admin.reset', description: 'Not in allowTools.',
 
 console.log('Tools this agent may see:', gw.listTools().map((t) => t.name).join(', '));
 
+const shown = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? '';
+  return text.length > 90 ? `${text.slice(0, 89)}…` : text;
+};
+
+/** One call: its arguments, then the outcome, in aligned columns. */
 async function attempt(tool: string, args: unknown): Promise<void> {
+  const paymentsBefore = lightning.payments;
+  console.log(`  ${tool.padEnd(14)} ${shown(args)}`);
   try {
     const result = await gw.call(tool, args, { actor: 'demo-agent' });
-    console.log(`  ok    ${tool} → ${JSON.stringify(result)}`);
+    console.log(`  ${''.padEnd(14)} ${'ok'.padEnd(20)} ${shown(result)}`);
+    if (tool === 'pay.fetch') {
+      const paid = lightning.payments - paymentsBefore;
+      console.log(`  ${''.padEnd(14)} ${''.padEnd(20)} ${paid > 0 ? `paid ${paid} invoice(s) for the credential, then retried` : 'no payment: the credential bought by the earlier call to this API was reused'}`);
+    }
   } catch (error) {
     if (!isGatewayError(error)) throw error;
-    console.log(`  ${error.code.padEnd(18)} ${tool}: ${error.message}`);
+    console.log(`  ${''.padEnd(14)} ${error.code.padEnd(20)} ${error.message}`);
   }
 }
 
@@ -146,4 +158,6 @@ await priceyApi.close();
 const verdict = await verifyAuditLog(auditFile);
 console.log(`\nAudit log ${auditFile}:`);
 console.log(`  ${verdict.ok ? `intact hash chain of ${verdict.records} records` : `TAMPERED at line ${verdict.line}: ${verdict.reason}`}`);
-await rm(dir, { recursive: true, force: true });
+// The audit log is kept for you to read or verify (`npx portcullis audit verify <file>`); the demo's data files are removed.
+await rm(join(dir, 'data'), { recursive: true, force: true });
+console.log(`  kept: ${auditFile}`);

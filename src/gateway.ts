@@ -18,7 +18,7 @@ import type { EmbeddedDatabase } from './postgres/embedded-executor.js';
 import type { GuardedAgentOptions } from './net/agent.js';
 import type { GuardedFetch } from './net/fetch.js';
 import { createSpendTracker } from './pay/spend-tracker.js';
-import type { ApprovalContext, ApprovalRequest, L402Payer } from './pay/l402-payer.js';
+import type { ApprovalContext, ApprovalRequest, L402Payer, PaymentEvent } from './pay/l402-payer.js';
 import type { Wallet } from './pay/wallet.js';
 import type { CashuWallet } from './pay/wallets/cashu/wallet.js';
 import type { GatewaySpend } from './payments.js';
@@ -27,6 +27,7 @@ import type { GatewaySharedState } from './shared-state/gateway-state.js';
 import type { CredentialBackend } from './store/credential-store.js';
 import type { KeyProvider } from './store/keys.js';
 import type { Resolver } from './net/resolver.js';
+import { createTelemetry } from './telemetry/otel.js';
 
 /** Per-call context. */
 export interface CallContext {
@@ -80,6 +81,8 @@ export interface GatewayDeps {
    * of a fleet must use the same key, so a missing key is `CONFIG_INVALID`, never a new one.
    */
   keyProvider?: KeyProvider;
+  /** `false`: no OpenTelemetry spans or metrics even when `@opentelemetry/api` is installed. @default true */
+  telemetry?: boolean;
 }
 
 /** A running gateway. */
@@ -150,6 +153,8 @@ const ACTOR = /^[^\p{Cc}]{1,256}$/u;
  */
 export async function createGateway(config: GatewayConfig = {}, deps: GatewayDeps = {}): Promise<Gateway> {
   const resolved = parseConfig(config);
+  // OpenTelemetry, when `@opentelemetry/api` is installed (loaded once per process); else nothing per call.
+  const telemetry = deps.telemetry === false ? undefined : await createTelemetry();
   const now = deps.now ?? Date.now;
   const logger: Logger = deps.logger ?? { warn: (message) => process.emitWarning(message, { code: 'PORTCULLIS' }) };
   // sharedState: pg and the PostgreSQL modules are loaded only here, never by the root entry.
@@ -199,9 +204,10 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
 
   // Payment events are audited as records of their own (amounts, fee, hash, origin; never a
   // preimage or token). They are recorded even when the queue is full: money must not go unrecorded.
-  const recordPayment = (record: AuditRecord): void => {
+  const recordPayment = (record: AuditRecord, event: PaymentEvent): void => {
     audit.tryReserve();
     audit.record(record);
+    telemetry?.payment(event);
   };
   let payments: OpenedPayments;
   try {
@@ -342,7 +348,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   for (const message of configWarnings(resolved)) logger.warn(message);
 
   return {
-    call,
+    call: telemetry === undefined ? call : telemetry.wrap(call),
     register,
     listTools(ctx = {}) {
       const listed: ListedTool[] = [];

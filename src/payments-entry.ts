@@ -1,13 +1,13 @@
 import type { AuditRecord } from './audit/record.js';
 import type { ResolvedConfig } from './config.js';
-import type { L402Payer } from './pay/l402-payer.js';
+import type { L402Payer, PaymentEvent } from './pay/l402-payer.js';
 import type { openPayments, PaymentDeps } from './payments.js';
 import type { CredentialBackend } from './store/credential-store.js';
 import type { ToolDefinition } from './tools.js';
 
 type PaymentParts = Omit<Parameters<typeof openPayments>[1], 'onEvent'> & {
-  /** Where the audit records of payment events go. */
-  onRecord: (record: AuditRecord) => void;
+  /** Where the audit records of payment events go (with the event, for metrics). */
+  onRecord: (record: AuditRecord, event: PaymentEvent) => void;
 };
 
 /** The payments part of a gateway: `gw.pay`, `gw.credentials` and the `pay.fetch` tool. */
@@ -27,7 +27,7 @@ export async function openPaymentsWhenNeeded(config: ResolvedConfig['payments'],
   const open = async (): Promise<OpenedPayments> => {
     const payments = await import('./payments.js');
     const { onRecord, ...rest } = parts;
-    return payments.openPayments(config, { ...rest, onEvent: (event) => onRecord(payments.paymentRecord(event, parts.now())) }, deps);
+    return payments.openPayments(config, { ...rest, onEvent: (event) => onRecord(payments.paymentRecord(event, parts.now()), event) }, deps);
   };
   if (needed) return open();
   let payer: Promise<L402Payer> | undefined;

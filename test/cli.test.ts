@@ -119,3 +119,89 @@ describe('portcullis audit verify', () => {
     expect(forged.stdout).toMatch(/head_sig does not verify/);
   }, 120_000);
 });
+
+describe('portcullis --help, --version, serve and check', () => {
+  it('prints help and the version with exit 0; an unknown command or flag exits 2 with the usage', async () => {
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    const [help, version, serveHelp, checkHelp, unknown, none, badFlag, badPort, badTransport, repeated, stray] = await Promise.all([
+      cli('--help'),
+      cli('--version'),
+      cli('serve', '--help'),
+      cli('check', '--help'),
+      cli('srve'),
+      cli(),
+      cli('serve', '--prot', '3000'),
+      cli('serve', '--port', '70000'),
+      cli('serve', '--transport', 'websocket'),
+      cli('serve', '--port', '1', '--port', '2'),
+      cli('serve', 'extra'),
+    ]);
+    expect(help).toMatchObject({ code: 0 });
+    expect(help.stdout).toMatch(/usage: portcullis <command>/);
+    expect(help.stdout).toMatch(/serve .*check .*audit verify/s);
+    expect(version).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    expect(serveHelp.code).toBe(0);
+    expect(serveHelp.stdout).toMatch(/usage: portcullis serve/);
+    expect(checkHelp.code).toBe(0);
+    expect(checkHelp.stdout).toMatch(/usage: portcullis check --config FILE/);
+    for (const result of [unknown, none, badFlag, badPort, badTransport, repeated, stray]) {
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/usage: portcullis/);
+    }
+    expect(badPort.stderr).toMatch(/--port is a number from 0 to 65535/);
+    expect(repeated.stderr).toMatch(/--port given more than once/);
+  }, 120_000);
+
+  it('check prints what a config allows, spelling out invisible characters, and exits 2 naming the issues of a bad config', async () => {
+    await using dir = await tempDir();
+    const good = dir.join('good.yaml');
+    await writeFile(
+      good,
+      `policy:
+  allow_tools: ["fs.*", "http.fetch"]
+  deny_tools: [fs.stat]
+audit:
+  file: ${dir.join('audit.jsonl')}
+connectors:
+  filesystem:
+    allowed_paths: [${dir.path}]
+    denied_paths: ["${dir.path}/se\\u001bcret\\u202e"]
+  http_fetch:
+    allowed_domains: [api.example.com]
+server:
+  transport: http
+  port: 8080
+`,
+    );
+    const ok = await cli('check', '--config', good);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/fs\.readFile +ALLOWED \(allowTools:fs\.\*\)/);
+    expect(ok.stdout).toMatch(/fs\.stat +refused \(denyTools:fs\.stat\)/);
+    expect(ok.stdout).toMatch(/http\.fetch +ALLOWED/);
+    expect(ok.stdout).toMatch(/db\.query, db\.schema +not registered/);
+    expect(ok.stdout).toMatch(/domains +api\.example\.com/);
+    expect(ok.stdout).toMatch(/auto-pay up to +1000 per payment/);
+    expect(ok.stdout).toMatch(/transport +http on 127\.0\.0\.1:8080/);
+    expect(ok.stdout).toContain('se\\u001bcret\\u202e');
+    expect(ok.stdout).not.toContain('\u001b');
+    expect(ok.stdout).not.toContain('\u202e');
+    // Nothing was started: no audit file was created.
+    await expect(readFile(dir.join('audit.jsonl'))).rejects.toThrow(/ENOENT/);
+
+    const bad = dir.join('bad.yaml');
+    await writeFile(bad, 'policy:\n  alow_tools: ["fs.*"]\n  global_timeout_ms: -1\n');
+    const refused = await cli('check', '--config', bad);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/CONFIG_INVALID/);
+    expect(refused.stderr).toMatch(/alowTools is not a known option \(did you mean "allowTools"\?\)/);
+    expect(refused.stderr).toMatch(/globalTimeoutMs/);
+
+    expect((await cli('check')).code).toBe(2);
+    expect((await cli('check', '--config', dir.join('missing.yaml'))).code).toBe(2);
+    const serveBad = await cli('serve', '--config', bad);
+    expect(serveBad.code).toBe(2);
+    expect(serveBad.stderr).toMatch(/CONFIG_INVALID/);
+  }, 120_000);
+});

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -35,4 +36,15 @@ describe('examples', () => {
     expect(stdout.length).toBeGreaterThan(0);
     expect(stdout).not.toMatch(/Error/);
   });
+
+  it('quickstart.ts (npm run demo) shows the arguments, explains the reused credential, and keeps the audit log it names', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts'], { timeout: 120_000 });
+    expect(stdout).toMatch(/fs\.readFile +\{"path":"\.\.\/\.\.\/etc\/passwd"\}/);
+    expect(stdout).toMatch(/no payment: the credential bought by the earlier call to this API was reused/);
+    expect(stdout).toMatch(/Payments made: 1;/);
+    const kept = /kept: (\S+audit\.jsonl)/.exec(stdout)?.[1] ?? '';
+    const records = await readAudit(kept);
+    expect(records.length).toBeGreaterThan(20);
+    await rm(dirname(kept), { recursive: true, force: true });
+  }, 180_000);
 });

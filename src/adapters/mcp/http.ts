@@ -7,6 +7,7 @@ import type { Gateway } from '../../gateway.js';
 import { GatewayError } from '../../errors.js';
 import { createMemoryRateLimitStore } from '../../policy/rate-limit.js';
 import { parseIp } from '../../net/ip.js';
+import { toolNameMap, type McpToolNames } from './names.js';
 import { registerGatewayTools } from './tools.js';
 
 /** Options of {@link serveMcpHttp}. */
@@ -41,6 +42,14 @@ export interface McpHttpOptions {
   /** The actor recorded for calls. @default 'mcp-http' */
   actor?: string | undefined;
   warn?: ((message: string) => void) | undefined;
+  /** How tool names are shown: see {@link McpAdapterOptions.toolNames}. @default 'dotted' */
+  toolNames?: McpToolNames | undefined;
+  /**
+   * Whether `GET /ready` answers 200 (else 503). `GET /health` answers 200 while the process
+   * serves. Both need no Host, Origin or token and say nothing else.
+   * @default the audit trail is healthy (`gw.audit.health()`)
+   */
+  ready?: (() => boolean) | undefined;
 }
 
 /** A running MCP HTTP endpoint. */
@@ -65,6 +74,20 @@ function refuse(res: ServerResponse, status: number, message: string, close = fa
   if (res.headersSent) return;
   if (close) res.setHeader('connection', 'close');
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+}
+
+/** Liveness and readiness probes: a fixed body, no details (no sink names, no errors, no versions). */
+function probe(req: IncomingMessage, res: ServerResponse, path: '/health' | '/ready', ready: () => boolean): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Method not allowed.', true);
+  let up = true;
+  if (path === '/ready') {
+    try {
+      up = ready();
+    } catch {
+      up = false;
+    }
+  }
+  res.writeHead(up ? 200 : 503, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : up ? '{"status":"ok"}' : '{"status":"unavailable"}');
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -146,6 +169,10 @@ export async function serveMcpHttp(gw: Gateway, options: McpHttpOptions = {}): P
   const limits = { maxCalls: options.maxRequestsPerMinute ?? 100, windowMs: 60_000 };
   const rateLimits = createMemoryRateLimitStore({ maxKeys: 10_000 });
   const maxBodyBytes = options.maxBodyBytes ?? 100 * 1024;
+  const toolNames = options.toolNames ?? 'dotted';
+  // A name collision is a configuration error: refused before the port opens.
+  if (toolNames !== 'dotted') toolNameMap(gw.listTools(), toolNames);
+  const ready = options.ready ?? (() => gw.audit.health().healthy);
 
   let allowedHosts: ReadonlySet<string> = new Set(options.allowedHosts ?? []);
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
@@ -178,6 +205,13 @@ export async function serveMcpHttp(gw: Gateway, options: McpHttpOptions = {}): P
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     // The socket's address, never X-Forwarded-For: there is no trusted proxy in front.
     const client = req.socket.remoteAddress ?? 'unknown';
+    // Probes come from orchestrators that know neither the Host we accept nor the token: they
+    // are answered before those checks, rate-limited in a bucket of their own, and say only up or down.
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/health' || path === '/ready') {
+      if (!rateLimits.tryHit(`probe ${client}`, limits, Date.now())) return refuse(res, 429, 'Too many requests.', true);
+      return probe(req, res, path, ready);
+    }
     // Host, Origin and token first: requests that fail them (and preflights) are counted in a
     // bucket of their own, so a flood of them cannot use up the limit of the token holder.
     const refusal = admit(req, res);
@@ -187,7 +221,7 @@ export async function serveMcpHttp(gw: Gateway, options: McpHttpOptions = {}): P
       return refuse(res, refusal.status, refusal.message, true);
     }
     if (!rateLimits.tryHit(`client ${client}`, limits, Date.now())) return refuse(res, 429, 'Too many requests.', true);
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') return refuse(res, 404, 'Not found: the endpoint is /mcp.', true);
+    if (path !== '/mcp') return refuse(res, 404, 'Not found: the endpoint is /mcp.', true);
     if (req.method !== 'POST') return refuse(res, 405, 'Method not allowed (stateless endpoint: POST only).', true);
     const body = await readBody(req, res, maxBodyBytes);
     if (body === undefined) return;
@@ -200,7 +234,7 @@ export async function serveMcpHttp(gw: Gateway, options: McpHttpOptions = {}): P
     }
     // Stateless: a server and transport per request, so no session state can leak between clients.
     const server = new McpServer({ name: options.name ?? 'portcullis', version: options.version ?? '0.1.0' });
-    registerGatewayTools(server, gw, { actor: options.actor ?? 'mcp-http' });
+    registerGatewayTools(server, gw, { actor: options.actor ?? 'mcp-http', toolNames });
     const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
     res.on('close', () => {
       void transport.close();

@@ -3,5 +3,5 @@
  *
  * @packageDocumentation
  */
-export { registerGatewayTools, type McpAdapterOptions } from './tools.js';
+export { registerGatewayTools, type McpAdapterOptions, type McpToolNames } from './tools.js';
 export { serveMcpHttp, type McpHttpOptions, type McpHttpServer } from './http.js';
