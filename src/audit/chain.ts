@@ -98,18 +98,18 @@ export function chainRecord(record: AuditRecord, head: ChainHead | undefined): C
   return JSON.parse(chainLine(record, head).line) as ChainedAuditRecord;
 }
 
-/**
- * The exact line the file sink writes for a parsed record (without the newline): its canonical
- * JSON with `hash` last, then `head_sig` if signed. `ascii: false` gives the form of logs
- * written before lines were ASCII-escaped.
- */
-export function storedLine(record: ChainedAuditRecord, signature: string | undefined, ascii: boolean): string {
-  const canonical = canonicalLinked(record, record.seq, record.prev_hash).slice(0, -1);
-  const signed = signature === undefined ? '' : `,"head_sig":"${signature}"`;
-  return `${ascii ? asciiJson(canonical) : canonical},"hash":"${record.hash}"${signed}}`;
+/** The canonical JSON of a chained record (everything but `hash`): what its `hash` covers. */
+export function canonicalOf(record: ChainedAuditRecord): string {
+  return canonicalLinked(record, record.seq, record.prev_hash);
 }
 
-/** Recomputes the hash a chained record should have. */
-export function expectedHash(record: ChainedAuditRecord, hasher: ChainHasher = sha256Hex): string {
-  return hasher(canonicalLinked(record, record.seq, record.prev_hash));
+/**
+ * The exact line the file sink writes for a parsed record (without the newline), from its
+ * canonical JSON: `hash` last, then `head_sig` if signed. `ascii: false` gives the form of logs
+ * written before lines were ASCII-escaped.
+ */
+export function storedLineOf(canonical: string, hash: string, signature: string | undefined, ascii: boolean): string {
+  const body = canonical.slice(0, -1);
+  const signed = signature === undefined ? '' : `,"head_sig":"${signature}"`;
+  return `${ascii ? asciiJson(body) : body},"hash":"${hash}"${signed}}`;
 }
