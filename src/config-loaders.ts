@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
+
+// The YAML parser is loaded at the first YAML document, not when the package is imported.
+let yaml: typeof Yaml | undefined;
+function parseYaml(text: string): unknown {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml.parse(text);
+}
 
 /**
  * Keys whose children are names chosen by the user (tool names, actor ids, domains) and must
