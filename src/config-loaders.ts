@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { parseConfig, type GatewayConfig, type ResolvedConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import { mapSeedDocument } from './config/seed-yaml.js';
@@ -13,6 +14,13 @@ export interface ConfigFromEnvOptions {
   warn?: ((message: string) => void) | undefined;
   /** Variables the host reads itself (such as `PORTCULLIS_CONFIG`): not refused as unknown. @default none */
   otherVariables?: readonly string[] | undefined;
+}
+
+// The YAML parser is loaded at the first YAML document, not when the package is imported.
+let yaml: typeof Yaml | undefined;
+function parseYaml(text: string, options: Yaml.ParseOptions & Yaml.DocumentOptions & Yaml.SchemaOptions & Yaml.ToJSOptions): unknown {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml.parse(text, options);
 }
 
 const defaultWarn = (message: string): void => void process.emitWarning(message, { code: 'PORTCULLIS_CONFIG' });

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, hashArgs } from './canonical-json.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { canonicalJson, hashArgs, sha256Hex } from './canonical-json.js';
 
 /** Rebuilds every object of a JSON value with its keys in a shuffled order. */
 function shuffleKeys(value: unknown, seed: number): unknown {
@@ -54,5 +56,17 @@ describe('canonicalJson', () => {
   it('gives different digests for different content', () => {
     expect(hashArgs({ path: 'a.txt' })).not.toBe(hashArgs({ path: 'b.txt' }));
     expect(hashArgs({ path: 'a.txt' })).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('sha256Hex on node:crypto', () => {
+  it('gives the digest of the pure-JS SHA-256 it replaced, for any JSON value and any string', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: 'grapheme' }), (value, text) => {
+        expect(hashArgs(value)).toBe(bytesToHex(sha256(utf8ToBytes(canonicalJson(value)))));
+        expect(sha256Hex(text)).toBe(bytesToHex(sha256(utf8ToBytes(text))));
+        expect(sha256Hex(Buffer.from(text, 'utf8'))).toBe(sha256Hex(text));
+      }),
+    );
   });
 });

@@ -1,5 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import * as crypto from 'node:crypto';
 
 /** Nesting deeper than this is refused; it also stops a cycle, which would nest forever. */
 const MAX_DEPTH = 512;
@@ -61,9 +60,14 @@ function write(value: unknown, depth: number): string | undefined {
   return `${out}}`;
 }
 
-/** Lower-case hex SHA-256 of a string's UTF-8 bytes. */
-export function sha256Hex(text: string): string {
-  return bytesToHex(sha256(utf8ToBytes(text)));
+// One-shot `crypto.hash` (Node >= 20.12) is several times faster than createHash for small inputs,
+// and OpenSSL's SHA-256 about twice as fast as a pure-JS one. JSON text never holds a lone
+// surrogate (JSON.stringify escapes them), so the UTF-8 bytes hashed are exactly the text's.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
+
+/** Lower-case hex SHA-256 of a string's UTF-8 bytes (or of the bytes given). */
+export function sha256Hex(data: string | Uint8Array): string {
+  return oneShot === undefined ? crypto.createHash('sha256').update(data).digest('hex') : oneShot('sha256', data, 'hex');
 }
 
 /** Lower-case hex SHA-256 of the canonical JSON of `value`: the audit's `args_sha256`. */

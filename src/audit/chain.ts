@@ -1,6 +1,5 @@
-import * as crypto from 'node:crypto';
 import { spellOut } from '../util/escape.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, sha256Hex } from './canonical-json.js';
 import type { AuditRecord, ChainedAuditRecord, ChainHead } from './record.js';
 
 /** `prev_hash` of the first record of a chain. */
@@ -25,15 +24,12 @@ export const CHAINED_FIELDS: ReadonlySet<string> = new Set([
   'tool',
 ]);
 
-// One-shot `crypto.hash` (Node >= 20.12) is several times faster than createHash for small inputs.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+/**
+ * Computes a record's `hash` from its canonical JSON (the text, or its UTF-8 bytes): SHA-256,
+ * or an HMAC for a keyed chain.
+ */
+export type ChainHasher = (canonical: string | Uint8Array) => string;
 
-/** Computes a record's `hash` from its canonical JSON: SHA-256, or an HMAC for a keyed chain. */
-export type ChainHasher = (canonical: string) => string;
-
-function sha256(text: string): string {
-  return oneShot === undefined ? crypto.createHash('sha256').update(text).digest('hex') : oneShot('sha256', text, 'hex');
-}
 
 /**
  * Canonical JSON of a record with `seq` and `prev_hash` (everything but `hash`). The object
@@ -41,7 +37,7 @@ function sha256(text: string): string {
  * `JSON.stringify` gives exactly what {@link canonicalJson} would, much faster. Fields outside
  * this shape are not part of a chained record.
  */
-function canonicalLinked(record: AuditRecord, seq: number, prevHash: string): string {
+export function canonicalLinked(record: AuditRecord, seq: number, prevHash: string): string {
   return JSON.stringify({
     actor: record.actor,
     args_sha256: record.args_sha256,
@@ -64,7 +60,7 @@ function canonicalLinked(record: AuditRecord, seq: number, prevHash: string): st
  * the newline) and the new head. `hash` is the SHA-256 of the record's canonical JSON without
  * the `hash` field, and is written last on the line.
  */
-export function chainLine(record: AuditRecord, head: ChainHead | undefined, hasher: ChainHasher = sha256): { line: string; head: ChainHead } {
+export function chainLine(record: AuditRecord, head: ChainHead | undefined, hasher: ChainHasher = sha256Hex): { line: string; head: ChainHead } {
   const seq = (head?.seq ?? 0) + 1;
   const canonical = canonicalLinked(record, seq, head?.hash ?? GENESIS_HASH);
   const hash = hasher(canonical);
@@ -102,18 +98,18 @@ export function chainRecord(record: AuditRecord, head: ChainHead | undefined): C
   return JSON.parse(chainLine(record, head).line) as ChainedAuditRecord;
 }
 
-/**
- * The exact line the file sink writes for a parsed record (without the newline): its canonical
- * JSON with `hash` last, then `head_sig` if signed. `ascii: false` gives the form of logs
- * written before lines were ASCII-escaped.
- */
-export function storedLine(record: ChainedAuditRecord, signature: string | undefined, ascii: boolean): string {
-  const canonical = canonicalLinked(record, record.seq, record.prev_hash).slice(0, -1);
-  const signed = signature === undefined ? '' : `,"head_sig":"${signature}"`;
-  return `${ascii ? asciiJson(canonical) : canonical},"hash":"${record.hash}"${signed}}`;
+/** The canonical JSON of a chained record (everything but `hash`): what its `hash` covers. */
+export function canonicalOf(record: ChainedAuditRecord): string {
+  return canonicalLinked(record, record.seq, record.prev_hash);
 }
 
-/** Recomputes the hash a chained record should have. */
-export function expectedHash(record: ChainedAuditRecord, hasher: ChainHasher = sha256): string {
-  return hasher(canonicalLinked(record, record.seq, record.prev_hash));
+/**
+ * The exact line the file sink writes for a parsed record (without the newline), from its
+ * canonical JSON: `hash` last, then `head_sig` if signed. `ascii: false` gives the form of logs
+ * written before lines were ASCII-escaped.
+ */
+export function storedLineOf(canonical: string, hash: string, signature: string | undefined, ascii: boolean): string {
+  const body = canonical.slice(0, -1);
+  const signed = signature === undefined ? '' : `,"head_sig":"${signature}"`;
+  return `${ascii ? asciiJson(body) : body},"hash":"${hash}"${signed}}`;
 }

@@ -134,3 +134,42 @@ describe('jsonl file sink behind the audit log', () => {
     await expect(log.close()).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
   });
 });
+
+describe('jsonl file sink: line format', () => {
+  // Lines written by the version before the one-pass encoder (pure-JS SHA-256, the line built
+  // from a string): the bytes, and so every hash, must stay exactly the same.
+  const records: AuditRecord[] = [
+    { timestamp: '2026-01-01T00:00:00.000Z', request_id: 'req-1', tool: 'demo.echo', actor: 'agent-1', args_sha256: 'a'.repeat(64), decision: 'allow', reason: 'allowed by allowTools "demo.*"', duration_ms: 3, result_bytes: 12, error_code: null },
+    { timestamp: '2026-01-01T00:00:01.000Z', request_id: 'req-2', tool: 'demo.echo', actor: 'agent-\u00e9\u2028\u{1f600}', args_sha256: null, decision: 'deny', reason: 'unknown key "k\\u2028"', duration_ms: 0, result_bytes: 0, error_code: 'POLICY_DENIED' },
+    { timestamp: '2026-01-01T00:00:02.000Z', request_id: 'req-3', tool: 'pay.fetch', actor: null, args_sha256: 'b'.repeat(64), decision: 'allow', reason: 'paid', duration_ms: 1, result_bytes: 0, error_code: null, details: { z: 1, a: 'x', m: true, n: null, origin: 'https://ex.com/\u00e9' } },
+  ];
+  const golden = {
+    plain: ['8bd0b223203434615fe00eb0a489b3b9959986a9e0646e8d52a2b0bc1d126e12', 'b055f7a9bb57301c07ecac532d3a18826b1b8192687bf49a7acbc1d91be30225', '8d84a3847c69108b968e8b7f13990af9446aec4f7e65b795f31c93221b4794d6'],
+    keyed: ['c5e1a8317ebd64ee377c278224c91f4c46a34f0ff4beb3934e7a51b11b12008d', '74c88d725846e3f2ec65001bfdacc799382ab52908869347f6a6e771ffa88927', 'ea9917579eeee1f3515aaa2ecbaf8d04b778bdf165649bb8a328facce12d6728'],
+  };
+  const providerKey = new Uint8Array(32).fill(7);
+
+  for (const kind of ['plain', 'keyed'] as const) {
+    it(`writes the same bytes as earlier versions (${kind}, ASCII and non-ASCII records, details)`, async () => {
+      await using dir = await tempDir();
+      const path = dir.join('audit.jsonl');
+      const sink = jsonlFileSink({ path, fsync: false, ...(kind === 'keyed' && { key: { description: 'test key', getKey: () => Promise.resolve(providerKey) } }) });
+      await sink.open();
+      await sink.write(records);
+      await sink.close();
+      const text = await readFile(path, 'latin1');
+      const lines = text.split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines.map((l) => (JSON.parse(l) as { hash: string }).hash)).toEqual(golden[kind]);
+      // Line 2 holds escaped non-ASCII, line 1 and 3 take the one-pass path: every byte is ASCII.
+      expect(/^[\x20-\x7e\n]*$/.test(text)).toBe(true);
+      expect(lines[1]).toContain('"actor":"agent-\\u00e9\\u2028\\ud83d\\ude00"');
+      expect(lines[0]).toBe(
+        `{"actor":"agent-1","args_sha256":"${'a'.repeat(64)}","decision":"allow","duration_ms":3,"error_code":null,"prev_hash":"${'0'.repeat(64)}","reason":"allowed by allowTools \\"demo.*\\"","request_id":"req-1","result_bytes":12,"seq":1,"timestamp":"2026-01-01T00:00:00.000Z","tool":"demo.echo","hash":"${golden[kind][0]}"}`,
+      );
+      const verdict = await verifyAuditLog(path, kind === 'keyed' ? { key: providerKey } : {});
+      expect(verdict).toMatchObject({ ok: true, records: 3 });
+      if (kind === 'keyed') expect((await verifyAuditLog(path)).ok).toBe(false);
+    });
+  }
+});

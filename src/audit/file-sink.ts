@@ -3,7 +3,8 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { GatewayError } from '../errors.js';
 import type { KeyProvider } from '../store/keys.js';
-import { chainLine, GENESIS_HASH, type ChainHasher } from './chain.js';
+import { sha256Hex } from './canonical-json.js';
+import { canonicalLinked, chainLine, GENESIS_HASH, type ChainHasher } from './chain.js';
 import type { AuditRecord, AuditSink, ChainHead } from './record.js';
 import { chainHasher, headSigner, type SigningKeyInput } from './keys.js';
 import { attachStagedWriter } from './staged.js';
@@ -46,6 +47,9 @@ export interface JsonlFileSink extends AuditSink {
   close(): Promise<void>;
 }
 
+/** What follows a line's canonical JSON once its closing brace is dropped: `,"hash":"<64 hex>"}` and a newline. */
+const LINE_TAIL_BYTES = ',"hash":""}\n'.length + 64;
+
 /** How much of the file's end is read to find the last record, in bytes. */
 const TAIL_BYTES = 256 * 1024;
 
@@ -79,13 +83,30 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
 
   function stage(record: AuditRecord): void {
     lastSigned = false;
-    const chained = chainLine(record, stagedHead, hasher);
-    const maxBytes = chained.line.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    if (pendingBytes + maxBytes > pending.length) pending = grow(pending, pendingBytes, pendingBytes + maxBytes);
-    pendingBytes += pending.write(chained.line, pendingBytes, 'utf8');
-    pending[pendingBytes++] = 0x0a;
+    const seq = (stagedHead?.seq ?? 0) + 1;
+    const canonical = canonicalLinked(record, seq, stagedHead?.hash ?? GENESIS_HASH);
+    let hash: string;
+    if (Buffer.byteLength(canonical, 'utf8') === canonical.length) {
+      // All ASCII (the common case): the canonical JSON is the line up to its closing brace, so
+      // it is encoded once, straight into the pending bytes, hashed there, and the brace is
+      // overwritten by the `hash` field.
+      const needed = pendingBytes + canonical.length + LINE_TAIL_BYTES;
+      if (needed > pending.length) pending = grow(pending, pendingBytes, needed);
+      const start = pendingBytes;
+      const end = start + pending.write(canonical, start, 'latin1');
+      hash = (hasher ?? sha256Hex)(pending.subarray(start, end));
+      pendingBytes = end - 1 + pending.write(`,"hash":"${hash}"}\n`, end - 1, 'latin1');
+    } else {
+      // asciiJson escapes what is not ASCII, so the stored line is one byte per character.
+      const chained = chainLine(record, stagedHead, hasher);
+      hash = chained.head.hash;
+      const needed = pendingBytes + chained.line.length + 1;
+      if (needed > pending.length) pending = grow(pending, pendingBytes, needed);
+      pendingBytes += pending.write(chained.line, pendingBytes, 'latin1');
+      pending[pendingBytes++] = 0x0a;
+    }
     pendingRecords += 1;
-    stagedHead = chained.head;
+    stagedHead = { seq, hash };
   }
 
   async function drain(): Promise<void> {

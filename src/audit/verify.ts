@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { asciiJson, CHAINED_FIELDS, expectedHash, GENESIS_HASH, storedLine, type ChainHasher } from './chain.js';
+import { sha256Hex } from './canonical-json.js';
+import { asciiJson, canonicalOf, CHAINED_FIELDS, GENESIS_HASH, storedLineOf, type ChainHasher } from './chain.js';
 import { chainHasher, headVerifier, type SigningKeyInput } from './keys.js';
 import type { ChainedAuditRecord, ChainHead } from './record.js';
 
@@ -47,9 +48,16 @@ export async function verifyAuditRecords(
   source: AsyncIterable<string | ChainedAuditRecord> | Iterable<string | ChainedAuditRecord>,
   options: VerifyAuditOptions = {},
 ): Promise<AuditVerification> {
+  return verifyWith(source, options, options.publicKey === undefined ? undefined : headVerifier(options.publicKey));
+}
+
+async function verifyWith(
+  source: AsyncIterable<string | ChainedAuditRecord> | Iterable<string | ChainedAuditRecord>,
+  options: VerifyAuditOptions,
+  verifySignature: ((head: ChainHead, signature: string) => boolean) | undefined,
+): Promise<AuditVerification> {
   const anchor = options.expectedHead;
-  const hasher: ChainHasher | undefined = options.key === undefined ? undefined : chainHasher(options.key);
-  const verifySignature = options.publicKey === undefined ? undefined : headVerifier(options.publicKey);
+  const hasher: ChainHasher = options.key === undefined ? sha256Hex : chainHasher(options.key);
   let head: ChainHead | undefined;
   let signedSeq = 0;
   let line = 0;
@@ -79,8 +87,10 @@ export async function verifyAuditRecords(
       return { ok: false, records, line, reason: 'prev_hash does not match the previous record (record deleted, inserted or reordered)' };
     }
     const signature = (record as { head_sig?: unknown }).head_sig; // not covered by hash (the canonical form lists its fields)
-    if (typeof record.hash !== 'string' || record.hash !== expectedHash(record as ChainedAuditRecord, hasher)) {
-      const hint = hasher === undefined ? ' (record edited, or a keyed chain checked without its key)' : ' under the key (record edited, or re-hashed without the key)';
+    // The canonical JSON is built once: the hash covers it and the stored line is made from it.
+    const canonical = canonicalOf(record as ChainedAuditRecord);
+    if (typeof record.hash !== 'string' || record.hash !== hasher(canonical)) {
+      const hint = options.key === undefined ? ' (record edited, or a keyed chain checked without its key)' : ' under the key (record edited, or re-hashed without the key)';
       return { ok: false, records, line, reason: `hash does not match the record${hint}` };
     }
     // The line must be the bytes the sink writes, not only parse to the same values: whitespace,
@@ -88,7 +98,7 @@ export async function verifyAuditRecords(
     // reader the first) would otherwise verify while other tools read something else.
     if (typeof item === 'string') {
       const sig = typeof signature === 'string' ? signature : undefined;
-      if (item !== storedLine(record as ChainedAuditRecord, sig, true) && item !== storedLine(record as ChainedAuditRecord, sig, false)) {
+      if (item !== storedLineOf(canonical, record.hash, sig, true) && item !== storedLineOf(canonical, record.hash, sig, false)) {
         return { ok: false, records, line, reason: 'the line is not in the canonical form the log writes (edited: spacing, number or string spelling, duplicate or reordered keys)' };
       }
     }
@@ -128,10 +138,11 @@ export async function verifyAuditRecords(
  * ```
  */
 export async function verifyAuditLog(path: string, options: VerifyAuditOptions = {}): Promise<AuditVerification> {
-  if (options.publicKey !== undefined) headVerifier(options.publicKey); // a bad key fails before the file is opened
+  // Parsed once, and before the file is opened: a bad key fails first.
+  const verifySignature = options.publicKey === undefined ? undefined : headVerifier(options.publicKey);
   const stream = createReadStream(path);
   try {
-    const verdict = await verifyAuditRecords(linesOf(stream), options);
+    const verdict = await verifyWith(linesOf(stream), options, verifySignature);
     if (verdict.ok && verdict.records === 0 && options.publicKey !== undefined) {
       return { ok: false, records: 0, line: 1, reason: 'the log is empty: there is no signed head to verify (truncated?)' };
     }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Agent, buildConnector } from 'undici';
+import type { Agent, buildConnector } from 'undici';
+import { undici } from './undici.js';
 import { GatewayError } from '../errors.js';
 import { parseIp } from './ip.js';
 import { systemResolver, type ResolvedAddress, type Resolver } from './resolver.js';
@@ -54,6 +55,7 @@ export function createGuardedAgent(options: GuardedAgentOptions = {}): Agent {
   const policy = compileNetPolicy(options);
   const resolver = options.resolver ?? systemResolver;
   const timeout = options.connectTimeoutMs ?? 10_000;
+  const { Agent, buildConnector } = undici();
   const dial = options.dial ?? buildConnector({ timeout, ...(options.tls ?? {}) });
   // A custom dial with TLS options: dial opens TCP, the guard adds TLS with those options.
   const tlsOver = options.dial !== undefined && options.tls !== undefined ? buildConnector({ timeout, ...options.tls }) : undefined;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fakeResolver } from '../../test/helpers/net.js';
 import { checkUrl } from './check-url.js';
@@ -95,5 +96,42 @@ describe('checkUrl', () => {
   it('never names the query or credentials in its reason', async () => {
     const verdict = await checkUrl('https://mixed.example.com/p?api_key=s3cret', options);
     expect(verdict.reason).not.toContain('s3cret');
+  });
+});
+
+describe('checkUrl: the IP-literal fast path gives the verdict of the full URL parse', () => {
+  // DNS answers come from the fake resolver: nothing is resolved or dialled for real.
+  const options = { allowedDomains: ['93.184.216.34', '127.0.0.1', '1.2.3.4', 'evil.example'], allowedPorts: [8080], allowNetworks: ['127.0.0.1/32'], resolver };
+  const piece = fc.constantFrom(
+    'http://', 'https://', 'HTTP://', 'http:/', 'ftp://', '93.184.216.34', '127.0.0.1', '127.0.0.2', '1.2.3.4', '01.2.3.4', '1.2.3.04', '0x7f.0.0.1',
+    '256.1.1.1', '1.2.3', '.', ':', ':80', ':443', ':8080', ':080', ':0', ':65535', ':65536', ':99999', '@', 'user:pw@', 'evil.example', '/', '\\',
+    '?', '#', '%2e', '%31', ' ', '\t', '\n', '\u00e9', '[::1]', 'a', '/path', '?q=1', '#frag',
+  );
+  const candidate = fc.array(piece, { minLength: 1, maxLength: 6 }).map((parts) => parts.join(''));
+
+  it('for every string, fast path or not, the verdict equals the one on the parsed URL object', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(candidate, candidate.map((rest) => `http://${rest}`), candidate.map((rest) => `https://1.2.3.4${rest}`)), async (text) => {
+        let parsed: URL | undefined;
+        try {
+          parsed = new URL(text);
+        } catch {
+          parsed = undefined;
+        }
+        const verdict = await checkUrl(text, options);
+        if (parsed === undefined) expect(verdict).toMatchObject({ allowed: false, code: 'VALIDATION_FAILED' });
+        else expect(verdict).toEqual(await checkUrl(parsed, options));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('decides the literal forms it takes without a URL parse exactly as before', async () => {
+    expect(await checkUrl('https://93.184.216.34/api?x=1', options)).toMatchObject({ allowed: true, addresses: [{ address: '93.184.216.34', family: 4 }] });
+    expect(await checkUrl('http://127.0.0.1:8080/', options)).toMatchObject({ allowed: true });
+    expect(await checkUrl('http://127.0.0.2/', options)).toMatchObject({ allowed: false, code: 'DOMAIN_NOT_ALLOWED' });
+    expect(await checkUrl('http://1.2.3.4:81/', options)).toMatchObject({ allowed: false, code: 'SSRF_BLOCKED' });
+    expect(await checkUrl('http://1.2.3.4:99999/', options)).toMatchObject({ allowed: false, code: 'VALIDATION_FAILED' });
+    expect(await checkUrl('http://1.2.3.4@evil.example/', options)).toMatchObject({ addresses: [] });
   });
 });

@@ -1,5 +1,16 @@
 import { compileNetPolicy, type NetPolicy, type NetPolicyOptions, type UrlVerdict } from './url-policy.js';
 import { systemResolver, type Resolver } from './resolver.js';
+import { parseDottedQuad } from './ip.js';
+
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+/**
+ * An http(s) URL whose host is a canonical dotted quad, with an optional port without leading
+ * zeros, then nothing or a path, query or fragment of printable ASCII. For such a string WHATWG
+ * parsing gives exactly this scheme, host and port and no userinfo (nothing it strips, no
+ * backslash, `@` or other character before the path that could move the host), so the URL
+ * parser can be skipped. Anything else takes the full parse.
+ */
+const LITERAL_V4_URL = new RegExp(`^(https?)://(${OCTET}(?:\\.${OCTET}){3})(?::([1-9][0-9]{0,4}))?(?:[/?#][\\x21-\\x7e]*)?$`);
 
 /** Options of {@link checkUrl}. */
 export interface CheckUrlOptions extends NetPolicyOptions {
@@ -25,16 +36,26 @@ const compiled = new WeakMap<CheckUrlOptions, NetPolicy>();
  * ```
  */
 export async function checkUrl(url: string | URL, options: CheckUrlOptions = {}): Promise<UrlVerdict> {
+  let policy = compiled.get(options);
+  if (policy === undefined) {
+    policy = compileNetPolicy(options);
+    compiled.set(options, policy);
+  }
+  const literal = typeof url === 'string' ? LITERAL_V4_URL.exec(url) : null;
+  if (literal !== null) {
+    const [, scheme, host = '', portText] = literal;
+    const port = portText === undefined ? (scheme === 'https' ? 443 : 80) : Number(portText);
+    const ip = parseDottedQuad(host);
+    if (port <= 65_535 && ip !== undefined) {
+      const verdict = policy.checkHost(host, port, ip);
+      return { allowed: verdict.allowed, code: verdict.code, reason: verdict.reason, addresses: verdict.addresses };
+    }
+  }
   let parsed: URL;
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;
   } catch {
     return { allowed: false, code: 'VALIDATION_FAILED', reason: 'not a valid absolute URL', addresses: [] };
-  }
-  let policy = compiled.get(options);
-  if (policy === undefined) {
-    policy = compileNetPolicy(options);
-    compiled.set(options, policy);
   }
   const verdict = policy.checkStatic(parsed);
   if (!verdict.allowed || verdict.literal !== undefined) {

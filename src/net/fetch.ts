@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { type Dispatcher, Headers, type HeadersInit, Response } from 'undici';
+import type { Dispatcher, HeadersInit, Response } from 'undici';
+import { undici } from './undici.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { createGuardedAgent, type GuardedAgentOptions } from './agent.js';
 import { headerProblem, isCredentialHeader, isSpoofingHeader, isTransportHeader, spoofingRefusal } from './headers.js';
@@ -267,7 +268,7 @@ function headerMap(init: GuardedRequestInit['headers'] | Request['headers'] | un
   const headers: HeaderMap = {};
   if (init === undefined) return headers;
   // A plain object is read directly: building a Headers object costs more than the request.
-  const entries = typeof init === 'object' && Object.getPrototypeOf(init) === Object.prototype ? Object.entries(init as Record<string, string>) : new Headers(init as HeadersInit);
+  const entries = typeof init === 'object' && Object.getPrototypeOf(init) === Object.prototype ? Object.entries(init as Record<string, string>) : new (undici().Headers)(init as HeadersInit);
   for (const [rawName, value] of entries) {
     const name = rawName.toLowerCase();
     const problem = headerProblem(name, String(value));
@@ -308,7 +309,7 @@ function toResponse(response: GuardedResponse): Response {
   }
   const hasBody = !discarded.has(response.body) && !NULL_BODY_STATUS.has(response.statusCode);
   const body = hasBody ? (Readable.toWeb(response.body) as ReadableStream<Uint8Array>) : null;
-  const result = new Response(body, { status: response.statusCode, headers });
+  const result = new (undici().Response)(body, { status: response.statusCode, headers });
   Object.defineProperty(result, 'url', { value: response.url });
   return result;
 }

@@ -1,15 +1,48 @@
-import ipaddr from 'ipaddr.js';
+import { createRequire } from 'node:module';
+import type * as IpaddrModule from 'ipaddr.js';
 
-/** A parsed IPv4 or IPv6 address (ipaddr.js). */
-export type IpAddress = ipaddr.IPv4 | ipaddr.IPv6;
+type Ipaddr = typeof IpaddrModule;
+type IPv6 = IpaddrModule.IPv6;
 type Cidr<A> = [A, number];
 
-function v4(cidr: string): Cidr<ipaddr.IPv4> {
-  return ipaddr.IPv4.parseCIDR(cidr);
+// ipaddr.js is loaded on first need (an IPv6 address, a CIDR list, the name of a refused
+// range): importing the package, or checking an IPv4 address, does not pay for it.
+let ipaddrModule: Ipaddr | undefined;
+function ipaddr(): Ipaddr {
+  return (ipaddrModule ??= createRequire(import.meta.url)('ipaddr.js') as Ipaddr);
 }
-function v6(cidr: string): Cidr<ipaddr.IPv6> {
-  return ipaddr.IPv6.parseCIDR(cidr);
+
+/** Range names of recently refused addresses: the same few (metadata, loopback) come back. */
+const rangeNames = new Map<number, string>();
+
+/**
+ * An IPv4 address as one unsigned 32-bit integer: what the range checks compare, made without
+ * ipaddr.js on the hot path (DNS answers and URL hosts are dotted quads).
+ */
+export class IPv4Address {
+  constructor(readonly value: number) {}
+  kind(): 'ipv4' {
+    return 'ipv4';
+  }
+  toString(): string {
+    const v = this.value;
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  }
+  /** The ipaddr.js name of its range (`private`, `loopback`…), for messages. */
+  range(): string {
+    const v = this.value;
+    let name = rangeNames.get(v);
+    if (name === undefined) {
+      name = new (ipaddr().IPv4)([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]).range();
+      if (rangeNames.size >= 256) rangeNames.clear();
+      rangeNames.set(v, name);
+    }
+    return name;
+  }
 }
+
+/** A parsed IPv4 or IPv6 address. */
+export type IpAddress = IPv4Address | IPv6;
 
 /** IPv4 ranges that are not global unicast (RFC 6890 and friends). */
 const BLOCKED_V4_CIDRS = [
@@ -31,11 +64,22 @@ const BLOCKED_V4_CIDRS = [
 ];
 
 /** The same ranges as [network, mask] pairs of unsigned 32-bit integers, compared on the address bytes. */
-const BLOCKED_V4: readonly [network: number, mask: number][] = BLOCKED_V4_CIDRS.map((cidr) => {
-  const [address, bits] = v4(cidr);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return [(toUint32(address.octets) & mask) >>> 0, mask];
+const BLOCKED_V4: readonly V4Range[] = BLOCKED_V4_CIDRS.map((cidr) => {
+  const [address, bits] = cidr.split('/') as [string, string];
+  return v4Range((parseDottedQuad(address) as IPv4Address).value, Number(bits));
 });
+
+type V4Range = [network: number, mask: number];
+
+function v4Range(value: number, bits: number): V4Range {
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return [(value & mask) >>> 0, mask];
+}
+
+function inV4Ranges(value: number, ranges: readonly V4Range[]): boolean {
+  for (const [network, mask] of ranges) if (((value & mask) >>> 0) === network) return true;
+  return false;
+}
 
 function toUint32(octets: readonly number[]): number {
   return (((octets[0] ?? 0) << 24) | ((octets[1] ?? 0) << 16) | ((octets[2] ?? 0) << 8) | (octets[3] ?? 0)) >>> 0;
@@ -43,19 +87,32 @@ function toUint32(octets: readonly number[]): number {
 
 const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
-/** Global unicast IPv6 space; everything outside it is refused unless it embeds an IPv4. */
-const GLOBAL_UNICAST_V6 = v6('2000::/3');
+interface V6Ranges {
+  /** Global unicast IPv6 space; everything outside it is refused unless it embeds an IPv4. */
+  globalUnicast: Cidr<IPv6>;
+  /** Parts of 2000::/3 that are not globally reachable unicast. */
+  blockedInGlobal: readonly Cidr<IPv6>[];
+  /** Prefixes that carry an IPv4 address in known bits: the IPv4 decides. */
+  nat64: Cidr<IPv6>; // IPv4 in the last 32 bits
+  sixToFour: Cidr<IPv6>; // IPv4 in bits 16-47
+}
 
-/** Parts of 2000::/3 that are not globally reachable unicast. */
-const BLOCKED_IN_GLOBAL_V6: readonly Cidr<ipaddr.IPv6>[] = [
-  '2001::/23', // IETF protocol assignments, Teredo (2001::/32), ORCHID
-  '2001:db8::/32', // documentation
-  '3fff::/20', // documentation (RFC 9637)
-].map(v6);
-
-/** Prefixes that carry an IPv4 address in known bits: the IPv4 decides. */
-const NAT64 = v6('64:ff9b::/96'); // IPv4 in the last 32 bits
-const SIX_TO_FOUR = v6('2002::/16'); // IPv4 in bits 16-47
+let v6RangesCompiled: V6Ranges | undefined;
+function v6Ranges(): V6Ranges {
+  if (v6RangesCompiled !== undefined) return v6RangesCompiled;
+  const v6 = (cidr: string): Cidr<IPv6> => ipaddr().IPv6.parseCIDR(cidr);
+  v6RangesCompiled = {
+    globalUnicast: v6('2000::/3'),
+    blockedInGlobal: [
+      '2001::/23', // IETF protocol assignments, Teredo (2001::/32), ORCHID
+      '2001:db8::/32', // documentation
+      '3fff::/20', // documentation (RFC 9637)
+    ].map(v6),
+    nat64: v6('64:ff9b::/96'),
+    sixToFour: v6('2002::/16'),
+  };
+  return v6RangesCompiled;
+}
 
 /**
  * Parses an IP address in canonical or usual notation (IPv4 dotted quad, any IPv6 form,
@@ -71,13 +128,17 @@ export function parseIp(text: string): IpAddress | undefined {
   // ipaddr.js validates by parsing and catching, and parses IPv4 through several regular
   // expressions: the canonical dotted quad (what WHATWG URLs and DNS answers hold) is read here.
   if (DOTTED_QUAD.test(value)) return parseDottedQuad(value);
-  if (value.includes(':') && ipaddr.IPv6.isValid(value)) return ipaddr.IPv6.parse(value);
+  if (value.includes(':')) {
+    const { IPv6 } = ipaddr();
+    if (IPv6.isValid(value)) return IPv6.parse(value);
+  }
   return undefined;
 }
 
 /** Four decimal octets without leading zeros (an octal-looking `010` is refused, not guessed). */
-function parseDottedQuad(value: string): ipaddr.IPv4 | undefined {
-  // The caller has matched DOTTED_QUAD: four runs of 1-3 digits separated by dots.
+export function parseDottedQuad(value: string): IPv4Address | undefined {
+  // The caller has matched DOTTED_QUAD (four runs of 1-3 digits separated by dots), or the
+  // fast path of checkUrl an equivalent pattern.
   const octets = [0, 0, 0, 0];
   let part = 0;
   let digits = 0;
@@ -92,31 +153,31 @@ function parseDottedQuad(value: string): ipaddr.IPv4 | undefined {
       digits += 1;
     }
   }
-  return new ipaddr.IPv4(octets);
+  return new IPv4Address(toUint32(octets));
 }
 
-function blockedV4(address: ipaddr.IPv4): boolean {
-  const value = toUint32(address.octets);
-  for (const [network, mask] of BLOCKED_V4) if (((value & mask) >>> 0) === network) return true;
-  return false;
+/** True for an IPv4 address (as an unsigned 32-bit integer) that is not global unicast. */
+export function isBlockedV4(value: number): boolean {
+  return inV4Ranges(value, BLOCKED_V4);
 }
 
 /** The IPv4 address in bits `fromBit`..`fromBit + 31` of an IPv6 address. */
-function embeddedV4(address: ipaddr.IPv6, fromBit: number): ipaddr.IPv4 {
+function embeddedV4(address: IPv6, fromBit: number): number {
   const bytes = address.toByteArray();
   const start = fromBit / 8;
-  return new ipaddr.IPv4(bytes.slice(start, start + 4));
+  return toUint32(bytes.slice(start, start + 4));
 }
 
-function blockedV6(address: ipaddr.IPv6): boolean {
+function blockedV6(address: IPv6): boolean {
+  const { nat64, sixToFour, globalUnicast, blockedInGlobal } = v6Ranges();
   // ::ffff:0:0/96 (mapped, in either notation), ::/96 (IPv4-compatible, which ipaddr.js calls
   // unicast), ::1, ::, 64:ff9b:1::/48, 100::/64, fc00::/7, fe80::/10, fec0::/10, ff00::/8 all
   // lie outside 2000::/3 and are refused by the last line. NAT64 is the one exception that is
   // decided by the IPv4 address it carries.
-  if (address.match(NAT64)) return blockedV4(embeddedV4(address, 96));
-  if (address.match(SIX_TO_FOUR)) return blockedV4(embeddedV4(address, 16));
-  if (address.match(GLOBAL_UNICAST_V6)) {
-    for (const range of BLOCKED_IN_GLOBAL_V6) if (address.match(range)) return true;
+  if (address.match(nat64)) return isBlockedV4(embeddedV4(address, 96));
+  if (address.match(sixToFour)) return isBlockedV4(embeddedV4(address, 16));
+  if (address.match(globalUnicast)) {
+    for (const range of blockedInGlobal) if (address.match(range)) return true;
     return false;
   }
   return true;
@@ -124,7 +185,7 @@ function blockedV6(address: ipaddr.IPv6): boolean {
 
 /** True for a parsed address that is not global unicast. */
 export function isBlockedIp(address: IpAddress): boolean {
-  return address.kind() === 'ipv4' ? blockedV4(address as ipaddr.IPv4) : blockedV6(address as ipaddr.IPv6);
+  return address instanceof IPv4Address ? isBlockedV4(address.value) : blockedV6(address);
 }
 
 /**
@@ -160,28 +221,31 @@ export interface NetworkList {
  * @throws Error naming the entry that is not a CIDR range.
  */
 export function compileNetworks(cidrs: readonly string[]): NetworkList {
-  const ranges = cidrs.map((cidr): Cidr<IpAddress> => {
+  const v4: V4Range[] = [];
+  const v6: Cidr<IPv6>[] = [];
+  for (const cidr of cidrs) {
+    let range: Cidr<IpAddress | IpaddrModule.IPv4> | undefined;
     try {
-      if (cidr.includes('/')) return ipaddr.parseCIDR(cidr);
-      const address = parseIp(cidr);
-      if (address !== undefined) return [address, address.kind() === 'ipv4' ? 32 : 128];
+      if (cidr.includes('/')) range = ipaddr().parseCIDR(cidr);
+      else {
+        const address = parseIp(cidr);
+        if (address !== undefined) range = [address, address.kind() === 'ipv4' ? 32 : 128];
+      }
     } catch {
       // reported below
     }
-    throw new Error(`"${cidr}" is not a CIDR range such as 127.0.0.1/32 or fd00::/8`);
-  });
+    if (range === undefined) throw new Error(`"${cidr}" is not a CIDR range such as 127.0.0.1/32 or fd00::/8`);
+    const [address, bits] = range;
+    if (address instanceof IPv4Address) v4.push(v4Range(address.value, bits));
+    else if (address.kind() === 'ipv4') v4.push(v4Range(toUint32((address as IpaddrModule.IPv4).octets), bits));
+    else v6.push(range as Cidr<IPv6>);
+  }
   return {
-    size: ranges.length,
+    size: cidrs.length,
     contains(address) {
-      const candidates: IpAddress[] = [address];
-      if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
-        candidates.push((address as ipaddr.IPv6).toIPv4Address());
-      }
-      for (const candidate of candidates) {
-        for (const range of ranges) {
-          if (range[0].kind() === candidate.kind() && candidate.match(range)) return true;
-        }
-      }
+      if (address instanceof IPv4Address) return inV4Ranges(address.value, v4);
+      for (const range of v6) if (address.match(range)) return true;
+      if (v4.length > 0 && address.isIPv4MappedAddress()) return inV4Ranges(toUint32(address.toIPv4Address().octets), v4);
       return false;
     },
   };

@@ -37,10 +37,18 @@ export interface UrlVerdict {
   addresses: readonly ResolvedAddress[];
 }
 
+/** The verdict of the checks that need no DNS, with the host they were made on. */
+export type StaticVerdict = UrlVerdict & { hostname: string; literal: ResolvedAddress | undefined };
+
 /** A compiled network policy. */
 export interface NetPolicy {
   /** Checks everything that needs no DNS: scheme, userinfo, port, domain lists, IP literals. */
-  checkStatic(url: URL): UrlVerdict & { hostname: string; literal: ResolvedAddress | undefined };
+  checkStatic(url: URL): StaticVerdict;
+  /**
+   * {@link checkStatic} for the parts of an http(s) URL without userinfo, its host already
+   * lower-cased and without a trailing dot (`ip`: the host parsed as an IP address, if it is one).
+   */
+  checkHost(hostname: string, port: number, ip: IpAddress | undefined): StaticVerdict;
   /** Checks every address of a DNS answer for `hostname`; one bad address refuses them all. */
   checkAddresses(hostname: string, addresses: readonly ResolvedAddress[]): UrlVerdict;
 }
@@ -79,6 +87,38 @@ export function compileNetPolicy(options: NetPolicyOptions): NetPolicy {
     return undefined;
   }
 
+  // The reason of an allowed URL depends only on the pattern that allowed it.
+  const allowedReasons = new Map<string, string>();
+  function allowedBy(listed: string): string {
+    let reason = allowedReasons.get(listed);
+    if (reason === undefined) {
+      reason = `allowed by allowedDomains "${listed}"`;
+      if (allowedReasons.size < 1024) allowedReasons.set(listed, reason);
+    }
+    return reason;
+  }
+
+  /** A refusal with the host it was made on (one object literal: this runs per request). */
+  function refuseHost(code: NetRefusalCode, reason: string, hostname: string, literal: ResolvedAddress | undefined): StaticVerdict {
+    return { allowed: false, code, reason, addresses: [], hostname, literal };
+  }
+
+  function checkHost(hostname: string, port: number, ip: IpAddress | undefined): StaticVerdict {
+    if (!ports.has(port)) return refuseHost('SSRF_BLOCKED', `port ${port} is not allowed (80, 443 and allowedPorts only)`, '', undefined);
+    // A bare IP address must be listed as such: "*" and wildcards are for host names.
+    const listed = ip === undefined ? allowed.match(hostname) : allowed.match(hostname) === hostname ? hostname : undefined;
+    const deny = denied.match(hostname);
+    if (deny !== undefined) return refuseHost('DOMAIN_NOT_ALLOWED', `host ${hostname} is denied by deniedDomains "${deny}"`, hostname, undefined);
+    if (listed === undefined) return refuseHost('DOMAIN_NOT_ALLOWED', `host ${hostname} is not in allowedDomains`, hostname, undefined);
+    if (ip !== undefined) {
+      const literal: ResolvedAddress = { address: ip.kind() === 'ipv4' ? hostname : ip.toString(), family: ip.kind() === 'ipv4' ? 4 : 6 };
+      const problem = checkParsed(ip);
+      if (problem !== undefined) return refuseHost('SSRF_BLOCKED', `address ${problem}`, hostname, literal);
+      return { allowed: true, reason: allowedBy(listed), addresses: [literal], hostname, literal };
+    }
+    return { allowed: true, reason: allowedBy(listed), addresses: [], hostname, literal: undefined };
+  }
+
   return {
     checkStatic(url) {
       const none = { hostname: '', literal: undefined };
@@ -89,26 +129,11 @@ export function compileNetPolicy(options: NetPolicyOptions): NetPolicy {
         return { ...refuse('SSRF_BLOCKED', 'credentials in the URL (user:password@) are not allowed'), ...none };
       }
       const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-      if (!ports.has(port)) {
-        return { ...refuse('SSRF_BLOCKED', `port ${port} is not allowed (80, 443 and allowedPorts only)`), ...none };
-      }
       const hostname = url.hostname.endsWith('.') ? url.hostname.slice(0, -1) : url.hostname;
-      const ip = parseIp(hostname);
-      // A bare IP address must be listed as such: "*" and wildcards are for host names.
-      const listed = ip === undefined ? allowed.match(hostname) : allowed.match(hostname) === hostname ? hostname : undefined;
-      const deny = denied.match(hostname);
-      if (deny !== undefined) return { ...refuse('DOMAIN_NOT_ALLOWED', `host ${hostname} is denied by deniedDomains "${deny}"`), hostname, literal: undefined };
-      if (listed === undefined) {
-        return { ...refuse('DOMAIN_NOT_ALLOWED', `host ${hostname} is not in allowedDomains`), hostname, literal: undefined };
-      }
-      if (ip !== undefined) {
-        const literal: ResolvedAddress = { address: ip.kind() === 'ipv4' ? hostname : ip.toString(), family: ip.kind() === 'ipv4' ? 4 : 6 };
-        const problem = checkParsed(ip);
-        if (problem !== undefined) return { ...refuse('SSRF_BLOCKED', `address ${problem}`), hostname, literal };
-        return { allowed: true, reason: `allowed by allowedDomains "${listed}"`, addresses: [literal], hostname, literal };
-      }
-      return { allowed: true, reason: `allowed by allowedDomains "${listed}"`, addresses: [], hostname, literal: undefined };
+      return checkHost(hostname, port, parseIp(hostname));
     },
+
+    checkHost,
 
     checkAddresses(hostname, addresses) {
       if (addresses.length === 0) return refuse('SSRF_BLOCKED', `host ${hostname} has no addresses`);
