@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGateway, defineTool } from '../../src/index.js';
+import { startServer } from '../helpers/http-server.js';
+import { loopbackOnlyDial } from '../helpers/net.js';
+import { testZone } from '../net/setup.js';
 
 describe('argument rules, review findings', () => {
   it('a glob rule on an agent-chosen value answers (linear matching, no catastrophic backtracking) and the tool does not run', async () => {
@@ -15,4 +18,41 @@ describe('argument rules, review findings', () => {
     await expect(gw.call('acme.tag', { name: `${'a'.repeat(5000)}b` })).resolves.toBe(1);
     expect(ran).toHaveLength(1);
   }, 10_000);
+});
+
+describe('approval of an HTTP call, review findings', () => {
+  it('a redirect to another URL under the same approve rule is not covered by the approval of the first URL', async () => {
+    await using server = await startServer((req, res) => {
+      if (req.url === '/orders/1') res.writeHead(307, { location: '/orders/1/cancel' }).end();
+      else res.end(`reached ${req.url}`);
+    });
+    const asked: string[] = [];
+    const dial = loopbackOnlyDial();
+    await using gw = await createGateway(
+      {
+        policy: { allowTools: ['http.fetch'], rules: [{ id: 'ask-orders', tool: 'http.fetch', effect: 'approve', when: { host: { equals: 'api.test' }, path: { prefix: '/orders' } } }] },
+        connectors: { http: { allowedDomains: ['api.test'], allowedPorts: [server.port], allowNetworks: ['127.0.0.1/32'], allowedMethods: ['GET', 'POST'] } },
+      },
+      {
+        resolver: testZone(),
+        dial,
+        logger: { warn: () => undefined },
+        approveCall: (request) => {
+          asked.push(String(request.facts.url));
+          return Promise.resolve(true);
+        },
+      },
+    );
+    // The person approved POST /orders/1; the server's 307 re-sends the POST to /orders/1/cancel.
+    await expect(gw.call('http.fetch', { url: `http://api.test:${server.port}/orders/1`, method: 'POST', body: 'x' })).rejects.toMatchObject({
+      code: 'APPROVAL_REQUIRED',
+      data: { rule: 'ask-orders' },
+    });
+    expect(asked).toEqual([`http://api.test:${server.port}/orders/1`]);
+    expect(server.requests.map((r) => r.url)).toEqual(['/orders/1']);
+    // The very URL approved still runs; a mandate covers the rule, redirects included.
+    await expect(gw.call('http.fetch', { url: `http://api.test:${server.port}/orders/2` })).resolves.toMatchObject({ body: 'reached /orders/2' });
+    gw.policy.grantMandate({ actor: 'bot', rule: 'ask-orders', count: 1, expiresAtMs: Date.now() + 60_000 });
+    await expect(gw.call('http.fetch', { url: `http://api.test:${server.port}/orders/1` }, { actor: 'bot' })).resolves.toMatchObject({ body: 'reached /orders/1/cancel' });
+  });
 });
