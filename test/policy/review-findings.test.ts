@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGateway, defineTool } from '../../src/index.js';
 import { startServer } from '../helpers/http-server.js';
+import { startL402Server } from '../helpers/l402-server.js';
+import { fakeLightning } from '../helpers/lightning.js';
 import { loopbackOnlyDial } from '../helpers/net.js';
 import { testZone } from '../net/setup.js';
 
@@ -54,5 +56,31 @@ describe('approval of an HTTP call, review findings', () => {
     await expect(gw.call('http.fetch', { url: `http://api.test:${server.port}/orders/2` })).resolves.toMatchObject({ body: 'reached /orders/2' });
     gw.policy.grantMandate({ actor: 'bot', rule: 'ask-orders', count: 1, expiresAtMs: Date.now() + 60_000 });
     await expect(gw.call('http.fetch', { url: `http://api.test:${server.port}/orders/1` }, { actor: 'bot' })).resolves.toMatchObject({ body: 'reached /orders/1/cancel' });
+  });
+});
+
+describe('payment rules, review findings', () => {
+  it('a pay.fetch call without maxAmountSats is decided as uncapped: an "approve from 100 sats" rule asks, nothing is paid', async () => {
+    const lightning = fakeLightning();
+    await using server = await startL402Server(lightning, { amountMsat: 200_000 });
+    await using gw = await createGateway(
+      {
+        policy: {
+          allowTools: ['pay.fetch'],
+          rules: [
+            { id: 'ask-big', tool: 'pay.fetch', effect: 'approve', when: { amountSats: { min: 100 } } },
+            { id: 'api', tool: 'pay.fetch', effect: 'allow', when: { host: { equals: 'api.test' } } },
+          ],
+        },
+        connectors: { http: { allowedDomains: ['api.test'], allowedPorts: [server.port], allowNetworks: ['127.0.0.1/32'] } },
+        payments: { maxAutoPaySats: 1000 },
+      },
+      { wallet: lightning.wallet(), resolver: testZone(), dial: loopbackOnlyDial(), logger: { warn: () => undefined } },
+    );
+    await expect(gw.call('pay.fetch', { url: `http://api.test:${server.port}/paid/a` })).rejects.toMatchObject({ code: 'APPROVAL_REQUIRED', data: { rule: 'ask-big' } });
+    expect(server.requests).toEqual([]);
+    expect(lightning.payments).toBe(0);
+    // A call that caps itself below the rule's threshold is the small case the allow rule is for.
+    await expect(gw.policy.explain('pay.fetch', { url: `http://api.test:${server.port}/paid/a`, maxAmountSats: 99 })).resolves.toMatchObject({ outcome: 'allow', rule: 'api' });
   });
 });
