@@ -84,3 +84,27 @@ describe('payment rules, review findings', () => {
     await expect(gw.policy.explain('pay.fetch', { url: `http://api.test:${server.port}/paid/a`, maxAmountSats: 99 })).resolves.toMatchObject({ outcome: 'allow', rule: 'api' });
   });
 });
+
+describe('host-tool facts, review findings', () => {
+  it('a dotted fact name the agent also sends as a literal key is no verdict, not the agent\'s choice of reading', async () => {
+    const ran: unknown[] = [];
+    await using gw = await createGateway(
+      {
+        policy: {
+          allowTools: ['acme.*'],
+          rules: [
+            { id: 'not-admin', tool: 'acme.search', effect: 'deny', when: { 'filter.owner': { in: ['admin'] } } },
+            { id: 'search', tool: 'acme.search', effect: 'allow' },
+          ],
+        },
+      },
+      { logger: { warn: () => undefined } },
+    );
+    // A loose schema (extra keys kept), as hosts write for pass-through search filters.
+    gw.register(defineTool({ name: 'acme.search', description: 'search', inputSchema: z.looseObject({ filter: z.strictObject({ owner: z.string() }) }), execute: (args) => ran.push(args) }));
+    await expect(gw.call('acme.search', { filter: { owner: 'admin' } })).rejects.toMatchObject({ code: 'POLICY_DENIED', data: { rule: 'not-admin' } });
+    await expect(gw.call('acme.search', { 'filter.owner': 'me', filter: { owner: 'admin' } })).rejects.toMatchObject({ code: 'POLICY_DENIED', data: { rule: 'not-admin' } });
+    await expect(gw.call('acme.search', { filter: { owner: 'me' } })).resolves.toBe(1);
+    expect(ran).toEqual([{ filter: { owner: 'me' } }]);
+  });
+});
