@@ -108,3 +108,37 @@ describe('host-tool facts, review findings', () => {
     expect(ran).toEqual([{ filter: { owner: 'me' } }]);
   });
 });
+
+describe('policy changes, review findings', () => {
+  it('rules replaced while a call is being canonicalised decide that call (a revocation is not missed)', async () => {
+    const ran: unknown[] = [];
+    let release: () => void = () => undefined;
+    const looking = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const inCanonicalize = new Promise<void>((resolve) => (entered = resolve));
+    await using gw = await createGateway(
+      { policy: { allowTools: ['acme.*'], rules: [{ id: 'open', tool: 'acme.doc', effect: 'allow' }] } },
+      { logger: { warn: () => undefined } },
+    );
+    gw.register(
+      defineTool({
+        name: 'acme.doc',
+        description: 'doc',
+        inputSchema: z.strictObject({ id: z.string() }),
+        // A host canonicalisation that looks something up (asynchronously) before the rules decide.
+        canonicalize: async (args: { id: string }) => {
+          entered();
+          await looking;
+          return { facts: { id: args.id } };
+        },
+        execute: (args) => ran.push(args),
+      }),
+    );
+    const pending = gw.call('acme.doc', { id: 'd1' });
+    await inCanonicalize;
+    gw.policy.setRules([{ id: 'closed', tool: 'acme.doc', effect: 'deny' }]);
+    release();
+    await expect(pending).rejects.toMatchObject({ code: 'POLICY_DENIED', data: { rule: 'closed' } });
+    expect(ran).toEqual([]);
+  });
+});

@@ -243,7 +243,8 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
       const forTool = byTool.get(tool.name);
       if (forTool === undefined) return undefined;
       const canonical = canonicalOf(tool, args, ctx);
-      if (canonical instanceof Promise) return canonical.then((c) => decide(tool, args, ctx, forTool, c));
+      // Rules replaced while the facts were looked up (setRules) decide: a revocation is not missed.
+      if (canonical instanceof Promise) return canonical.then((c) => decide(tool, args, ctx, byTool.get(tool.name) ?? [], c));
       return decide(tool, args, ctx, forTool, canonical);
     },
     api,
