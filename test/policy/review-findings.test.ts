@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGateway, defineTool } from '../../src/index.js';
+import type { ArgumentRuleInput } from '../../src/policy/rules/schema.js';
 import { startServer } from '../helpers/http-server.js';
 import { startL402Server } from '../helpers/l402-server.js';
 import { fakeLightning } from '../helpers/lightning.js';
@@ -140,5 +141,38 @@ describe('policy changes, review findings', () => {
     release();
     await expect(pending).rejects.toMatchObject({ code: 'POLICY_DENIED', data: { rule: 'closed' } });
     expect(ran).toEqual([]);
+  });
+});
+
+describe('HTTP rule literals, review findings', () => {
+  it('a host, method, scheme, origin or path literal not spelled as the facts are is CONFIG_INVALID (a deny rule with it never matched)', async () => {
+    const cases: [NonNullable<ArgumentRuleInput['when']>, string][] = [
+      [{ host: { anyIn: ['Evil.Test'] } }, '"evil.test"'],
+      [{ host: { equals: 'bücher.test.' } }, '"xn--bcher-kva.test"'],
+      [{ host: { glob: '*.EVIL.test' } }, 'lower case'],
+      [{ method: { anyIn: ['delete'] } }, '"DELETE"'],
+      [{ scheme: { equals: 'HTTP' } }, '"http"'],
+      [{ origin: { equals: 'http://api.test:80' } }, '"http://api.test"'],
+      [{ path: { prefix: '/café' } }, '"/caf%C3%A9"'],
+      [{ path: { anyIn: ['/a/../admin'] } }, '"/admin"'],
+    ];
+    for (const [when, hint] of cases) {
+      const created = createGateway({ policy: { allowTools: ['http.fetch'], rules: [{ id: 'no', tool: 'http.fetch', effect: 'deny', when }] } }, { logger: { warn: () => undefined } });
+      await expect(created, JSON.stringify(when)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(hint) as string });
+    }
+    // The canonical spellings are accepted, and the same literals on a host tool are its own business.
+    await using gw = await createGateway(
+      {
+        policy: {
+          allowTools: ['http.fetch'],
+          rules: [
+            { id: 'no', tool: 'pay.fetch', effect: 'deny', when: { host: { anyIn: ['evil.test', 'xn--bcher-kva.test', '[::1]', '127.0.0.1'] }, method: { in: ['DELETE'] }, path: { prefix: ['/caf%C3%A9', '/api/'] } } },
+            { id: 'host-tool', tool: 'acme.x', effect: 'deny', when: { host: { equals: 'Evil.Test' } } },
+          ],
+        },
+      },
+      { logger: { warn: () => undefined } },
+    );
+    expect(gw.policy.rules()).toHaveLength(2);
   });
 });
