@@ -160,6 +160,11 @@ describe('HTTP rule literals, review findings', () => {
       const created = createGateway({ policy: { allowTools: ['http.fetch'], rules: [{ id: 'no', tool: 'http.fetch', effect: 'deny', when }] } }, { logger: { warn: () => undefined } });
       await expect(created, JSON.stringify(when)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(hint) as string });
     }
+    // A file's extension fact is lower case with its dot.
+    for (const [extension, hint] of [['pem', '".pem"'], ['.KEY', '".key"']] as const) {
+      const created = createGateway({ policy: { allowTools: ['fs.*'], rules: [{ id: 'no', tool: 'fs.readFile', effect: 'deny', when: { extension: { anyIn: [extension] } } }] } }, { logger: { warn: () => undefined } });
+      await expect(created, extension).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(hint) as string });
+    }
     // The canonical spellings are accepted, and the same literals on a host tool are its own business.
     await using gw = await createGateway(
       {

@@ -28,6 +28,13 @@ function canonicalPath(value: string): string | undefined {
   }
 }
 
+const FS_TOOLS: ReadonlySet<string> = new Set(['fs.readFile', 'fs.listDir', 'fs.stat']);
+/** A file's extension fact: lower case with its dot (`.csv`), or empty. */
+const canonicalExtension = (value: string): string | undefined => {
+  const lower = value.toLowerCase();
+  return lower === '' || (lower.startsWith('.') && !lower.slice(1).includes('.') && !lower.includes('/')) ? lower : lower.includes('.') || lower.includes('/') ? undefined : `.${lower}`;
+};
+
 /** How the HTTP facts are spelled; a literal spelled otherwise never equals a fact. */
 const CANONICAL: Readonly<Record<string, (value: string) => string | undefined>> = {
   host: canonicalHost,
@@ -40,12 +47,12 @@ const CANONICAL: Readonly<Record<string, (value: string) => string | undefined>>
 
 /**
  * The literals of an HTTP rule that are not spelled as the facts are (`Evil.COM`, `bücher.de`,
- * `get`, `/café`): such a literal never equals a fact, so a deny rule with it would never match.
+ * `get`, `/café`), or of a file rule's extension (`PEM`, `.Key`): such a literal never equals a fact, so a deny rule with it would never match.
  * Returns one message per literal, naming the canonical spelling to write.
  */
 export function nonCanonicalHttpLiterals(tool: string, fact: string, condition: Condition): string[] {
-  const canonical = CANONICAL[fact];
-  if (!HTTP_TOOLS.has(tool) || canonical === undefined) return [];
+  const canonical = HTTP_TOOLS.has(tool) ? CANONICAL[fact] : FS_TOOLS.has(tool) && fact === 'extension' ? canonicalExtension : undefined;
+  if (canonical === undefined) return [];
   const literals: unknown[] = [condition.equals, ...(condition.in ?? []), ...(condition.notIn ?? []), ...(condition.anyIn ?? [])];
   if (fact === 'path' && condition.prefix !== undefined) literals.push(...(typeof condition.prefix === 'string' ? [condition.prefix] : condition.prefix));
   const problems: string[] = [];
