@@ -181,3 +181,26 @@ describe('HTTP rule literals, review findings', () => {
     expect(gw.policy.rules()).toHaveLength(2);
   });
 });
+
+describe('explain, review findings', () => {
+  it('a host canonicalize that throws gives explain a verdict (TOOL_FAILED, as gw.call), not a rejection carrying its message', async () => {
+    const ran: unknown[] = [];
+    await using gw = await createGateway({ policy: { allowTools: ['acme.*'], rules: [{ id: 'any', tool: 'acme.lookup', effect: 'allow' }] } }, { logger: { warn: () => undefined } });
+    gw.register(
+      defineTool({
+        name: 'acme.lookup',
+        description: 'lookup',
+        inputSchema: z.strictObject({ key: z.string() }),
+        canonicalize: (args: { key: string }) => {
+          throw new TypeError(`no such key ${args.key}`);
+        },
+        execute: (args) => ran.push(args),
+      }),
+    );
+    const explained = await gw.policy.explain('acme.lookup', { key: 'sk-SECRET' });
+    expect(explained).toMatchObject({ outcome: 'deny', code: 'TOOL_FAILED', rule: 'canonicalize' });
+    expect(JSON.stringify(explained)).not.toContain('sk-SECRET');
+    await expect(gw.call('acme.lookup', { key: 'sk-SECRET' })).rejects.toMatchObject({ code: 'TOOL_FAILED' });
+    expect(ran).toEqual([]);
+  });
+});

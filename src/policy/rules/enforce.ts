@@ -225,7 +225,8 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     try {
       canonical = await canonicalOf(tool, parsed.data, ctx);
     } catch (error) {
-      if (!isGatewayError(error)) throw error;
+      // As gw.call answers it: a host's own error is TOOL_FAILED, its message (which may hold values) kept out.
+      if (!isGatewayError(error)) return { outcome: 'deny', code: 'TOOL_FAILED', rule: 'canonicalize', reason: `${name} failed while its facts were looked up` };
       return { outcome: 'deny', code: error.code, rule: 'canonicalize', reason: error.message };
     }
     const verdict = evaluateRules(name, forTool, canonical.facts, actor);
