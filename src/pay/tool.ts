@@ -12,6 +12,9 @@ export interface PayFetchResult extends HttpFetchResult {
   payment?: { paidSats: number; paymentHash?: string | undefined; note: string } | undefined;
 }
 
+/** The largest `maxAmountSats` (all bitcoin, in sats, times 1000): the `amountSats` fact of a call that sets none. */
+const NO_CAP_SATS = 2_100_000_000_000_000;
+
 /**
  * The `pay.fetch` tool: `http.fetch` that pays an HTTP 402 (L402, Payment, LSAT, or NUT-24
  * ecash) within the budgets.
@@ -24,7 +27,7 @@ export function payFetchTool(payer: L402Payer, methods: readonly [string, ...str
     description: 'Fetches a paid API: pays its HTTP 402 (a Lightning invoice or a Cashu ecash request) within the spending limits, then returns status, headers and body.',
     inputSchema: z.strictObject({
       ...agentRequestFields(methods),
-      maxAmountSats: z.number().int().positive().max(2_100_000_000_000_000).optional().describe('Refuse to pay more than this for this call'),
+      maxAmountSats: z.number().int().positive().max(NO_CAP_SATS).optional().describe('Refuse to pay more than this for this call'),
     }),
     async execute(args, ctx): Promise<PayFetchResult> {
       const headers = agentHeaders(args.headers, 'pay.fetch');
@@ -54,7 +57,9 @@ export function payFetchTool(payer: L402Payer, methods: readonly [string, ...str
     },
     measure: (result) => result.bytes,
     // Argument rules see the request's URL facts and the most this call may pay (`amountSats`:
-    // the call's maxAmountSats, which the payer enforces; null when the call sets none).
-    canonicalize: (args) => ({ facts: { ...urlFacts(parseAgentUrl(args.url), args.method), amountSats: args.maxAmountSats ?? null } }),
+    // the call's maxAmountSats, which the payer enforces). A call without one may pay anything the
+    // budgets allow, so it is the largest cap, never null: null failed `min`, and a rule such as
+    // "approve when amountSats >= 100" let an uncapped call pay without asking.
+    canonicalize: (args) => ({ facts: { ...urlFacts(parseAgentUrl(args.url), args.method), amountSats: args.maxAmountSats ?? NO_CAP_SATS } }),
   });
 }

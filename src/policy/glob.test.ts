@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { compileGlob, compileGlobList } from './glob.js';
 
 describe('tool globs', () => {
@@ -28,5 +29,16 @@ describe('tool globs', () => {
     const list = compileGlobList(['http.*', 'fs.*']);
     expect(list.match('fs.stat')).toBe('fs.*');
     expect(list.match('db.query')).toBeUndefined();
+  });
+
+  it('matches as the anchored regular expression it replaced, on any pattern and value', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', '.', '*', '?', '\n', '\\'), maxLength: 8 });
+    fc.assert(
+      fc.property(text, fc.string({ unit: fc.constantFrom('a', 'b', '.', '*', '?', '\n'), maxLength: 12 }), (pattern, value) => {
+        const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`, 's');
+        expect(compileGlob(pattern).test(value)).toBe(regex.test(value));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -1,23 +1,49 @@
 /**
  * Tool-name globs. `*` matches any run of characters (dots included, so `fs.*` matches
  * `fs.readFile` and `*` matches every tool) and `?` exactly one character. Everything else is
- * literal. Patterns are compiled once into anchored regular expressions.
+ * literal. The whole name must match; matching takes time linear in the pattern times the name.
  */
 export interface CompiledGlob {
   readonly pattern: string;
   test(name: string): boolean;
 }
 
-const SPECIAL = /[.+^${}()|[\]\\/]/g;
+/**
+ * Whether `value` matches `pattern` as a whole, with `*` any run and `?` one UTF-16 unit. The
+ * classic two-pointer walk that backs up to the last `*` only: O(pattern × value) at worst,
+ * never the exponential backtracking a `.*a.*a.*b` regular expression does on a long value
+ * (argument rules run globs on agent-chosen strings).
+ */
+function wildcard(pattern: string, value: string): boolean {
+  let p = 0;
+  let v = 0;
+  let star = -1;
+  let resume = 0;
+  while (v < value.length) {
+    const c = pattern.charCodeAt(p);
+    if (p < pattern.length && c !== 42 && (c === 63 || c === value.charCodeAt(v))) {
+      p += 1;
+      v += 1;
+    } else if (p < pattern.length && c === 42) {
+      star = p;
+      resume = v;
+      p += 1;
+    } else if (star !== -1) {
+      p = star + 1;
+      resume += 1;
+      v = resume;
+    } else return false;
+  }
+  while (p < pattern.length && pattern.charCodeAt(p) === 42) p += 1;
+  return p === pattern.length;
+}
 
 /** Compiles one glob pattern. */
 export function compileGlob(pattern: string): CompiledGlob {
   if (!pattern.includes('*') && !pattern.includes('?')) {
     return { pattern, test: (name) => name === pattern };
   }
-  const source = pattern.replace(SPECIAL, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
-  const regex = new RegExp(`^${source}$`, 's');
-  return { pattern, test: (name) => regex.test(name) };
+  return { pattern, test: (name) => wildcard(pattern, name) };
 }
 
 /** A compiled list of globs; `match` returns the first pattern that matches, if any. */

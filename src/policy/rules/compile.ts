@@ -143,13 +143,19 @@ export function compileRules(rules: readonly ArgumentRule[]): Map<string, Compil
 /** A fact by name: `path`, or a dotted path into the arguments of a host tool (`filter.owner`). */
 function factOf(facts: Facts, name: string): FactValue | undefined {
   const direct = Object.hasOwn(facts, name) ? facts[name] : undefined;
-  if (direct !== undefined || !name.includes('.')) return asFact(direct);
+  if (!name.includes('.')) return asFact(direct);
   let value: unknown = facts;
   for (const part of name.split('.')) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, part)) return undefined;
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, part)) {
+      value = undefined;
+      break;
+    }
     value = (value as Record<string, unknown>)[part];
   }
-  return asFact(value);
+  // A key spelled "filter.owner" next to filter: { owner } (a loose host schema) is two readings
+  // of one name: no verdict, or the agent would pick which one a deny rule sees.
+  if (direct !== undefined && value !== undefined) return undefined;
+  return asFact(direct ?? value);
 }
 
 function asFact(value: unknown): FactValue | undefined {

@@ -93,18 +93,26 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     return new GatewayError('POLICY_DENIED', `Call refused (rule ${verdict.rule}): ${verdict.reason}.`, { data: { rule: verdict.rule, tool } });
   }
 
-  function pin(ctx: ToolContext, tool: string, canonical: Canonical, ruleId: string, forTool: readonly CompiledRule[], hasCanonicalize: boolean): void {
+  /** `approvedByPerson`: the approval covers these very facts, so a later step must keep them (a mandate covers its rule). */
+  function pin(ctx: ToolContext, tool: string, canonical: Canonical, ruleId: string, forTool: readonly CompiledRule[], hasCanonicalize: boolean, approvedByPerson = false): void {
     // A tool without canonicalize has nothing pinned and no later step to decide: the hot path
     // of host tools stays free of the allocation.
     if (!hasCanonicalize) return;
+    const approvedSha256 = approvedByPerson ? hashArgs(canonical.facts) : undefined;
     const call: CanonicalCall = {
       facts: canonical.facts,
       pinned: canonical.pinned,
       rule: ruleId,
       recheck(facts) {
         // A later step (a redirect hop) replaces the facts it changes; the rest (an amount) stay.
-        const verdict = evaluateRules(tool, forTool, { ...canonical.facts, ...facts }, ctx.actor);
-        if (verdict.effect === 'allow' || (verdict.effect === 'approve' && verdict.rule === ruleId)) return;
+        const merged = { ...canonical.facts, ...facts };
+        const verdict = evaluateRules(tool, forTool, merged, ctx.actor);
+        if (verdict.effect === 'allow') return;
+        if (verdict.effect === 'approve' && verdict.rule === ruleId) {
+          // A person approved one URL: a redirect elsewhere (a 307 re-sending a POST) was not shown to them.
+          if (approvedSha256 === undefined || hashArgs(merged) === approvedSha256) return;
+          throw new GatewayError('APPROVAL_REQUIRED', `Call refused: the approval for rule "${ruleId}" covers the request that was shown, not a redirect to another one.`, { data: { rule: ruleId, tool } });
+        }
         throw refuse(verdict, tool);
       },
     };
@@ -177,7 +185,7 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     if (verdict.rule !== rule.id || verdict.effect !== 'approve' || hashArgs({ args, facts: again.facts }) !== argsSha256) {
       throw new GatewayError('APPROVAL_REQUIRED', `Call refused: what rule "${rule.id}" approved changed before the call resumed.`, { data });
     }
-    pin(ctx, tool.name, again, rule.id, byTool.get(tool.name) ?? [], tool.canonicalize !== undefined);
+    pin(ctx, tool.name, again, rule.id, byTool.get(tool.name) ?? [], tool.canonicalize !== undefined, true);
   }
 
   const api: ArgumentRulesApi = {
@@ -217,7 +225,8 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     try {
       canonical = await canonicalOf(tool, parsed.data, ctx);
     } catch (error) {
-      if (!isGatewayError(error)) throw error;
+      // As gw.call answers it: a host's own error is TOOL_FAILED, its message (which may hold values) kept out.
+      if (!isGatewayError(error)) return { outcome: 'deny', code: 'TOOL_FAILED', rule: 'canonicalize', reason: `${name} failed while its facts were looked up` };
       return { outcome: 'deny', code: error.code, rule: 'canonicalize', reason: error.message };
     }
     const verdict = evaluateRules(name, forTool, canonical.facts, actor);
@@ -235,7 +244,8 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
       const forTool = byTool.get(tool.name);
       if (forTool === undefined) return undefined;
       const canonical = canonicalOf(tool, args, ctx);
-      if (canonical instanceof Promise) return canonical.then((c) => decide(tool, args, ctx, forTool, c));
+      // Rules replaced while the facts were looked up (setRules) decide: a revocation is not missed.
+      if (canonical instanceof Promise) return canonical.then((c) => decide(tool, args, ctx, byTool.get(tool.name) ?? [], c));
       return decide(tool, args, ctx, forTool, canonical);
     },
     api,

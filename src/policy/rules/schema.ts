@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { nonCanonicalHttpLiterals } from './http-literals.js';
 import { compileBoundedRegex } from './regex.js';
 
 const scalar = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]);
@@ -76,6 +77,9 @@ export const argumentRulesSchema = z
     rules.forEach((rule, index) => {
       if (seen.has(rule.id)) ctx.addIssue({ code: 'custom', message: `duplicate rule id "${rule.id}"`, path: [index, 'id'] });
       seen.add(rule.id);
+      for (const [fact, condition] of Object.entries(rule.when)) {
+        for (const message of nonCanonicalHttpLiterals(rule.tool, fact, condition)) ctx.addIssue({ code: 'custom', message, path: [index, 'when', fact] });
+      }
       if (rule.effect !== 'deny') return;
       for (const fact of LIST_FACTS[rule.tool] ?? []) {
         const condition = rule.when[fact];

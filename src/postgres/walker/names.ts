@@ -35,6 +35,34 @@ export function collectingNames<T>(collector: NameSink, validate: () => T): T {
   }
 }
 
+/**
+ * The function a SQL value keyword calls, for the facts: `current_user` and `"current_user"()`
+ * are one call (USER and CURRENT_ROLE too; CURRENT_CATALOG is current_database()).
+ */
+const VALUE_FUNCTIONS: Readonly<Record<string, string>> = {
+  SVFOP_CURRENT_DATE: 'current_date',
+  SVFOP_CURRENT_TIME: 'current_time',
+  SVFOP_CURRENT_TIME_N: 'current_time',
+  SVFOP_CURRENT_TIMESTAMP: 'current_timestamp',
+  SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp',
+  SVFOP_LOCALTIME: 'localtime',
+  SVFOP_LOCALTIME_N: 'localtime',
+  SVFOP_LOCALTIMESTAMP: 'localtimestamp',
+  SVFOP_LOCALTIMESTAMP_N: 'localtimestamp',
+  SVFOP_CURRENT_ROLE: 'current_user',
+  SVFOP_CURRENT_USER: 'current_user',
+  SVFOP_USER: 'current_user',
+  SVFOP_SESSION_USER: 'session_user',
+  SVFOP_CURRENT_CATALOG: 'current_database',
+  SVFOP_CURRENT_SCHEMA: 'current_schema',
+};
+
+/** A SQL value keyword (`CURRENT_USER`, `CURRENT_TIMESTAMP`…): a function call for the facts. */
+export function noteValueFunction(op: unknown): void {
+  if (sink === undefined) return;
+  sink.func(typeof op === 'string' ? (VALUE_FUNCTIONS[op] ?? op.replace(/^SVFOP_/, '').toLowerCase()) : 'unknown');
+}
+
 /** Options compiled once per options object, so the walk does set look-ups only. */
 export interface Compiled {
   explain: boolean;

@@ -12,6 +12,7 @@ import {
   checkTablesample,
   checkType,
   type Compiled,
+  noteValueFunction,
   Refusal,
   type Scope,
 } from './names.js';
@@ -212,7 +213,7 @@ export const KINDS: ReadonlyMap<string, KindSpec> = new Map<string, KindSpec>([
   ['CoalesceExpr', { fields: { coalescetype: v, coalescecollid: v, args: l, location: v } }],
   ['MinMaxExpr', { fields: { minmaxtype: v, minmaxcollid: v, inputcollid: v, op: v, args: l, location: v } }],
   ['RowExpr', { fields: { args: l, row_typeid: v, row_format: v, colnames: l, location: v } }],
-  ['SQLValueFunction', { fields: { op: v, type: v, typmod: v, location: v } }],
+  ['SQLValueFunction', { fields: { op: v, type: v, typmod: v, location: v }, check: (body) => noteValueFunction(body.op) }],
   ['GroupingFunc', { fields: { args: l, location: v } }],
   ['GroupingSet', { fields: { kind: v, content: l, location: v } }],
   ['RangeVar', {
