@@ -71,6 +71,8 @@ const DEFAULT_TTL_MS = 5000;
 const IDLE_MS = 1000;
 /** Key states kept at most; ones without a lease are dropped first. */
 const MAX_KEYS = 10_000;
+/** Leases that arrive already past their TTL (slow database, blocked event loop) before `tryReserve` gives up. */
+const MAX_LATE_LEASES = 3;
 
 function leaseTtl(value: number | undefined): number {
   const ttl = value ?? DEFAULT_TTL_MS;
@@ -84,6 +86,10 @@ function closedError(): GatewayError {
 
 function unreachable(cause: unknown): GatewayError {
   return new GatewayError('UPSTREAM_ERROR', 'The shared spend ledger could not be reached; no payment was made.', { cause });
+}
+
+function tooSlow(): GatewayError {
+  return new GatewayError('UPSTREAM_ERROR', 'The shared spend ledger granted budget only after leaseTtlMs had passed; no payment was made.');
 }
 
 function keyOf(request: SpendRequest, limits: SpendLimitsMsat): LeaseKey {
@@ -156,6 +162,7 @@ class LeasedLedger {
     if (unapproved !== undefined) return unapproved;
     const total = request.amountMsat + request.feeReserveMsat;
     const state = this.#state(keyOf(request, this.limits));
+    let late = 0;
     for (;;) {
       if (this.#closed) throw closedError();
       const lease = this.#usable(state, total);
@@ -176,12 +183,15 @@ class LeasedLedger {
         if (refusal !== undefined) return refusal;
         continue;
       }
+      const askedMs = performance.now();
       const acquiring = this.#acquire(state, request, total);
       state.acquiring = acquiring.finally(() => {
         state.acquiring = undefined;
       });
       const outcome = await state.acquiring;
       if (outcome.refusal !== undefined) return outcome.refusal;
+      // A lease that arrives past its TTL cannot be used: asking again forever would never answer.
+      if (performance.now() >= askedMs + this.ttlMs && ++late >= MAX_LATE_LEASES) throw tooSlow();
     }
   }
 
@@ -327,8 +337,9 @@ class LeasedLedger {
       lease.usedMsat += usedMsat;
       // A fee over the reserve may leave the lease overdrawn: give it back now, so the real
       // spend is recorded.
+      // (A lease retired earlier, whose last reservation overdraws it, is given back here too.)
       if (lease.grantedMsat < lease.usedMsat + lease.openMsat) this.#retire(lease);
-      else if (lease.retired && lease.openMsat === 0) this.#giveBack(lease);
+      if (lease.retired && lease.openMsat === 0 && lease.returning === undefined) this.#giveBack(lease);
       return lease.returning;
     };
     return {

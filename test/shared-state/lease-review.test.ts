@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { isSpendRefusal, type LedgerReservation, type SpendRefusal } from '../../src/pay/spend-tracker.js';
+import { postgresSpendLedger } from '../../src/shared-state/spend-ledger.js';
+import { useTestDatabase } from './database.js';
+
+const db = useTestDatabase({ connectionTimeoutMillis: 2000 });
+
+function reserved(result: LedgerReservation | SpendRefusal): LedgerReservation {
+  if (isSpendRefusal(result)) throw new Error(result.reason);
+  return result;
+}
+
+async function rows(schema: string, owner: string): Promise<{ granted: number; used: number | null }[]> {
+  const { rows: found } = await db.pool.query<{ granted_msat: string; used_msat: string | null }>(
+    `SELECT granted_msat, used_msat FROM ${schema}.spend_leases WHERE owner = $1 ORDER BY id`,
+    [owner],
+  );
+  return found.map((row) => ({ granted: Number(row.granted_msat), used: row.used_msat === null ? null : Number(row.used_msat) }));
+}
+
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return check();
+}
+
+describe('review of the leased spend ledger', () => {
+  it('returns a retired lease that its last settle overdraws (fee above the reserve), so the real spend counts', async () => {
+    const limits = { maxSpendPerMinuteSats: 100, maxAutoPaySats: 100 };
+    const ledger = await postgresSpendLedger({ pool: db.pool, owner: 'overdraw', ...limits, leaseTtlMs: 60_000 });
+    // Two concurrent requests: the first lease is exactly the first, the second waits and takes its own lease,
+    // retiring the first while its reservation is open.
+    const [first, second] = (await Promise.all([ledger.tryReserve({ amountMsat: 10_000, feeReserveMsat: 0 }), ledger.tryReserve({ amountMsat: 10_000, feeReserveMsat: 0 })])).map(reserved);
+    await second?.release();
+    await first?.settle(5000); // the wallet charged 5 sats of fee over a reserve of 0
+    // Every lease is given back, the first one with what was really spent.
+    expect(await until(async () => (await rows('portcullis', 'overdraw')).every((row) => row.used !== null), 3000)).toBe(true);
+    expect((await rows('portcullis', 'overdraw')).map((row) => row.used)).toEqual([15_000, 0]);
+    // Another process sees the 15 sats at once and cannot take the cap past 100 sats.
+    await using other = await postgresSpendLedger({ pool: db.pool, owner: 'overdraw', ...limits });
+    expect(await other.spentLastMinuteMsat()).toBe(15_000);
+    expect(isSpendRefusal(await other.tryReserve({ amountMsat: 86_000, feeReserveMsat: 0 }))).toBe(true);
+    await ledger.close();
+  }, 30_000);
+
+  it('answers (UPSTREAM_ERROR, nothing reserved) instead of looping when every lease arrives after its TTL', async () => {
+    const options = { pool: db.pool, schema: 'slow', owner: 'slow', maxSpendPerMinuteSats: 100, leaseTtlMs: 10 };
+    await (await postgresSpendLedger(options)).close(); // creates the table
+    // A slow database: every grant takes 50 ms, longer than the 10 ms TTL.
+    await db.pool.query(`CREATE FUNCTION slow.sleep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN NEW; END $$`);
+    await db.pool.query('CREATE TRIGGER sleep BEFORE INSERT ON slow.spend_leases FOR EACH ROW EXECUTE FUNCTION slow.sleep()');
+    const ledger = await postgresSpendLedger(options);
+    const verdict = await Promise.race([
+      ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 }).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('no verdict'), 5000)),
+    ]);
+    await ledger.close();
+    expect(verdict).toMatchObject({ error: { code: 'UPSTREAM_ERROR' } });
+    const found = await rows('slow', 'slow');
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.length).toBeLessThanOrEqual(5);
+    expect(found.every((row) => row.used === 0)).toBe(true);
+  }, 30_000);
+});
