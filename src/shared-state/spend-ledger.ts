@@ -92,6 +92,16 @@ function tooSlow(): GatewayError {
   return new GatewayError('UPSTREAM_ERROR', 'The shared spend ledger granted budget only after leaseTtlMs had passed; no payment was made.');
 }
 
+/**
+ * A limit above Number.MAX_SAFE_INTEGER msat (about 90,000 BTC) acts as that limit: a lease is
+ * then at most that, so every sum kept in memory is an exact integer of msat (a request whose
+ * total is larger is refused).
+ */
+function safeLimits(limits: SpendLimitsMsat): SpendLimitsMsat {
+  const clamp = (msat: number | undefined): number | undefined => (msat === undefined ? undefined : Math.min(msat, Number.MAX_SAFE_INTEGER));
+  return { autoPay: Math.min(limits.autoPay, Number.MAX_SAFE_INTEGER), minute: Math.min(limits.minute, Number.MAX_SAFE_INTEGER), origin: clamp(limits.origin), actor: clamp(limits.actor), day: clamp(limits.day) };
+}
+
 function keyOf(request: SpendRequest, limits: SpendLimitsMsat): LeaseKey {
   return {
     origin: limits.origin === undefined ? null : (request.origin ?? null),
@@ -126,7 +136,7 @@ function keyOf(request: SpendRequest, limits: SpendLimitsMsat): LeaseKey {
  */
 export async function postgresSpendLedger(options: PostgresSpendLedgerOptions): Promise<PostgresSpendLedger> {
   const schema = checkSchema(options.schema);
-  const limits = resolveSpendLimits(options);
+  const limits = safeLimits(resolveSpendLimits(options));
   const ttlMs = leaseTtl(options.leaseTtlMs);
   const idleMs = Math.min(IDLE_MS, ttlMs);
   const store = await leaseStore(options.pool, schema, options.owner ?? 'default', limits, ttlMs);

@@ -67,4 +67,23 @@ describe('review of the leased spend ledger', () => {
     expect(found.length).toBeLessThanOrEqual(5);
     expect(found.every((row) => row.used === 0)).toBe(true);
   }, 30_000);
+
+  it('keeps every sum an exact integer of msat with limits past Number.MAX_SAFE_INTEGER msat', async () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    const ledger = await postgresSpendLedger({ pool: db.pool, owner: 'huge', maxSpendPerMinuteSats: max, maxAutoPaySats: max });
+    let made = 0n;
+    for (let i = 0; i < 16; i += 1) {
+      const result = await ledger.tryReserve({ amountMsat: max, feeReserveMsat: 0 });
+      if (isSpendRefusal(result)) {
+        expect(result.code).toBe('SPEND_LIMIT_EXCEEDED');
+        continue;
+      }
+      await result.settle(0);
+      made += BigInt(max);
+    }
+    await ledger.close();
+    const { rows: found } = await db.pool.query<{ used: string }>("SELECT coalesce(sum(used_msat), 0)::text AS used FROM portcullis.spend_leases WHERE owner = 'huge'");
+    expect(BigInt(found[0]?.used ?? '-1')).toBe(made);
+    expect(made).toBeGreaterThan(0n);
+  });
 });
