@@ -39,6 +39,8 @@ export interface LeaseStore {
   acquire(key: LeaseKey, request: SpendRequest, totalMsat: number, desiredMsat: number): Promise<AcquireOutcome>;
   /** Gives a lease back: it counts `usedMsat` from now on, until its counting time leaves the window. */
   giveBack(id: string, usedMsat: number): Promise<void>;
+  /** Adds a fee paid over its reserve, settled after the lease was given back, to the returned row. */
+  addUsed(id: string, extraMsat: number): Promise<void>;
   /** Counted in the rolling minute, leaving out the listed leases (the caller counts those itself). */
   minuteMsat(exceptIds: readonly string[]): Promise<number>;
 }
@@ -120,6 +122,9 @@ export async function leaseStore(pool: pg.Pool, schema: string, owner: string, l
          WHERE id = $1 AND used_msat IS NULL`,
         [id, usedMsat],
       );
+    },
+    async addUsed(id, extraMsat) {
+      await pool.query(`UPDATE ${table} SET used_msat = used_msat + $2 WHERE id = $1 AND used_msat IS NOT NULL`, [id, extraMsat]);
     },
     async minuteMsat(exceptIds) {
       const { rows } = await pool.query<{ minute: string }>(

@@ -334,6 +334,15 @@ class LeasedLedger {
     );
   }
 
+  /** A fee over the reserve, settled after the lease was given back: added to the returned row (or to a return tried again). */
+  #overReserve(lease: LocalLease, extraMsat: number): Promise<void> | undefined {
+    if (extraMsat <= 0) return undefined;
+    lease.usedMsat += extraMsat;
+    return lease.returning?.then(async () => {
+      if (lease.returned) await this.store.addUsed(lease.id, extraMsat).catch(() => undefined);
+    });
+  }
+
   #reserveIn(lease: LocalLease, request: SpendRequest, totalMsat: number): LedgerReservation {
     const { amountMsat, feeReserveMsat } = request;
     lease.openMsat += totalMsat;
@@ -342,7 +351,7 @@ class LeasedLedger {
     const end = (usedMsat: number): Promise<void> | undefined => {
       if (!open) return undefined;
       open = false;
-      if (lease.returned || lease.returning !== undefined) return undefined; // given back with this counted in full
+      if (lease.returning !== undefined) return this.#overReserve(lease, usedMsat - totalMsat); // given back with this counted in full
       lease.openMsat -= totalMsat;
       lease.usedMsat += usedMsat;
       // A fee over the reserve may leave the lease overdrawn: give it back now, so the real

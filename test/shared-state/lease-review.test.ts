@@ -86,4 +86,17 @@ describe('review of the leased spend ledger', () => {
     expect(BigInt(found[0]?.used ?? '-1')).toBe(made);
     expect(made).toBeGreaterThan(0n);
   });
+
+  it('counts a fee above the reserve paid by a reservation settled after its lease was given back', async () => {
+    const limits = { maxSpendPerMinuteSats: 100, maxAutoPaySats: 100 };
+    const ledger = await postgresSpendLedger({ pool: db.pool, owner: 'late-fee', ...limits });
+    const open = reserved(await ledger.tryReserve({ amountMsat: 10_000, feeReserveMsat: 1000 }));
+    await ledger.close(); // the open reservation is counted in full: 11 sats
+    expect((await rows('portcullis', 'late-fee')).map((row) => row.used)).toEqual([11_000]);
+    await open.settle(5000); // the wallet charged 5 sats, 4 over the reserve
+    expect((await rows('portcullis', 'late-fee')).map((row) => row.used)).toEqual([15_000]);
+    await using other = await postgresSpendLedger({ pool: db.pool, owner: 'late-fee', ...limits });
+    expect(await other.spentLastMinuteMsat()).toBe(15_000);
+    expect(isSpendRefusal(await other.tryReserve({ amountMsat: 86_000, feeReserveMsat: 0 }))).toBe(true);
+  });
 });
