@@ -81,7 +81,9 @@ export async function leaseStore(pool: pg.Pool, schema: string, owner: string, l
     async acquire(key, request, totalMsat, desiredMsat) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
+        // A lease waited for longer than its TTL could not be used: a process stalled while
+        // holding the lock (SIGSTOP, a frozen VM) makes the others fail instead of hang.
+        await client.query(`BEGIN; SET LOCAL lock_timeout = ${ttlMs}`);
         // Leases of one owner are taken one at a time, so two never both fit in the same headroom.
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey]);
         const { rows } = await client.query<{ minute: string; origin: string; actor: string; day: string }>(sums, [owner, key.origin, key.actor]);

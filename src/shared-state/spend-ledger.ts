@@ -14,7 +14,8 @@ export interface PostgresSpendLedgerOptions extends Omit<SpendTrackerOptions, 'n
   owner?: string | undefined;
   /**
    * How long a process may spend from one lease of budget, in ms (10 to 600000). A lease of a
-   * process that dies counts in full for this long plus the window's length. @default 5000
+   * process that dies counts in full for this long plus the window's length; taking a lease
+   * waits at most this long for the owner's lock (then `UPSTREAM_ERROR`). @default 5000
    */
   leaseTtlMs?: number | undefined;
 }

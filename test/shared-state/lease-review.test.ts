@@ -99,4 +99,28 @@ describe('review of the leased spend ledger', () => {
     expect(await other.spentLastMinuteMsat()).toBe(15_000);
     expect(isSpendRefusal(await other.tryReserve({ amountMsat: 86_000, feeReserveMsat: 0 }))).toBe(true);
   });
+
+  it('answers UPSTREAM_ERROR, nothing reserved, while a stalled process holds the owner lock past the TTL', async () => {
+    const ledger = await postgresSpendLedger({ pool: db.pool, owner: 'stalled', maxSpendPerMinuteSats: 100, leaseTtlMs: 1000 });
+    // A process stopped (SIGSTOP, a frozen VM) in the middle of taking a lease.
+    const stalled = await db.pool.connect();
+    await stalled.query('BEGIN');
+    await stalled.query("SELECT pg_advisory_xact_lock(hashtextextended('portcullis-spend:stalled', 0))");
+    try {
+      const verdict = await Promise.race([
+        ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 }).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('no verdict'), 8000)),
+      ]);
+      expect(verdict).toMatchObject({ error: { code: 'UPSTREAM_ERROR' } });
+    } finally {
+      await stalled.query('ROLLBACK');
+      stalled.release();
+    }
+    expect(await rows('portcullis', 'stalled')).toEqual([]);
+    await reserved(await ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 })).settle(0); // works again
+    await ledger.close();
+  }, 30_000);
 });
