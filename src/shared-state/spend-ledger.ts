@@ -47,8 +47,10 @@ interface LocalLease {
   openMsat: number;
   /** Everything reserved under it, for the size of the next lease. */
   reservedMsat: number;
-  /** `performance.now()` before the lease was asked for, plus the TTL. */
+  /** `performance.now()` before the lease was asked for, plus the usable TTL. */
   readonly deadlineMs: number;
+  /** The same on `Date.now()`, which (unlike the monotonic clock) moves while the machine is suspended. */
+  readonly wallDeadlineMs: number;
   lastUsedMs: number;
   retired: boolean;
   returning: Promise<void> | undefined;
@@ -124,8 +126,9 @@ function keyOf(request: SpendRequest, limits: SpendLimitsMsat): LeaseKey {
  *   previous lease of the same key, at least what is waiting) and never more than 1/8 of the
  *   headroom left in its tightest window (at least the request itself); a request that does not
  *   fit the headroom is refused.
- * - TTL: a process stops using a lease `leaseTtlMs` after it asked for it, on its own monotonic
- *   clock started before the request; the database counts it until creation + TTL at least.
+ * - TTL: a process stops using a lease `leaseTtlMs` (less 1%, for clock rates) after it asked
+ *   for it, on its own monotonic clock and its wall clock (which moves during a suspend), both
+ *   started before the request; the database counts it until creation + TTL at least.
  * - A process that dies never gives its leases back: each counts in full until `counted_until`
  *   leaves the window (at most TTL + window), never lost, never doubled. Reservations still
  *   open when a lease is given back (outcome unknown) count as spent.
@@ -253,7 +256,7 @@ class LeasedLedger {
     const lease = state.current;
     if (lease === undefined) return undefined;
     const now = performance.now();
-    if (now >= lease.deadlineMs || lease.grantedMsat - lease.usedMsat - lease.openMsat < totalMsat) {
+    if (now >= lease.deadlineMs || Date.now() >= lease.wallDeadlineMs || lease.grantedMsat - lease.usedMsat - lease.openMsat < totalMsat) {
       this.#retire(lease);
       return undefined;
     }
@@ -264,6 +267,9 @@ class LeasedLedger {
   async #acquire(state: KeyState, request: SpendRequest, totalMsat: number): Promise<AcquireOutcome> {
     // The local deadline starts before the request is sent: it ends before the database's.
     const startedMs = performance.now();
+    const startedWallMs = Date.now();
+    // 1% of the TTL less, for clocks that run at different rates (NTP slews up to 0.05% each).
+    const usableMs = this.ttlMs - Math.ceil(this.ttlMs / 100);
     const desiredMsat = Math.max(2 * state.lastPeriodMsat, state.waitingMsat + totalMsat);
     let outcome: AcquireOutcome;
     try {
@@ -278,7 +284,8 @@ class LeasedLedger {
         usedMsat: 0,
         openMsat: 0,
         reservedMsat: 0,
-        deadlineMs: startedMs + this.ttlMs,
+        deadlineMs: startedMs + usableMs,
+        wallDeadlineMs: startedWallMs + usableMs,
         lastUsedMs: performance.now(),
         retired: false,
         returning: undefined,

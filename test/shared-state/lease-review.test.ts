@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isSpendRefusal, type LedgerReservation, type SpendRefusal } from '../../src/pay/spend-tracker.js';
 import { postgresSpendLedger } from '../../src/shared-state/spend-ledger.js';
 import { useTestDatabase } from './database.js';
@@ -123,4 +123,22 @@ describe('review of the leased spend ledger', () => {
     await reserved(await ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 })).settle(0); // works again
     await ledger.close();
   }, 30_000);
+
+  it('does not use a lease after the machine was suspended past its TTL (the monotonic clock stops while suspended)', async () => {
+    const ledger = await postgresSpendLedger({ pool: db.pool, owner: 'suspended', maxSpendPerMinuteSats: 1000, leaseTtlMs: 60_000 });
+    await reserved(await ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 })).settle(0); // lease 1: exactly the request
+    await reserved(await ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 })).settle(0); // lease 2: room for one more
+    // A suspend of 10 minutes, as seen after resume: performance.now() (CLOCK_MONOTONIC) barely
+    // moved, the wall clock did (here shown by moving Date.now; the database's clock is not touched,
+    // so lease 2 still counts: the point is only that this process must not use it any more).
+    const realNow = Date.now.bind(Date);
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 600_000);
+    try {
+      await reserved(await ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 })).settle(0);
+    } finally {
+      spy.mockRestore();
+    }
+    await ledger.close();
+    expect(await rows('portcullis', 'suspended')).toHaveLength(3);
+  });
 });
