@@ -151,6 +151,8 @@ class LeasedLedger {
   readonly #states = new Map<string, KeyState>();
   /** Leases not given back yet: live, retired with open reservations, or whose return failed. */
   readonly #unreturned = new Set<LocalLease>();
+  /** How long a lease is used: 1% of the TTL less, for clocks that run at different rates (NTP slews up to 0.05% each). */
+  readonly #usableMs: number;
   #closed = false;
 
   constructor(
@@ -158,7 +160,9 @@ class LeasedLedger {
     readonly limits: SpendLimitsMsat,
     readonly ttlMs: number,
     readonly idleMs: number,
-  ) {}
+  ) {
+    this.#usableMs = ttlMs - Math.ceil(ttlMs / 100);
+  }
 
   api(): PostgresSpendLedger {
     const close = (): Promise<void> => this.close();
@@ -198,6 +202,7 @@ class LeasedLedger {
         continue;
       }
       const askedMs = performance.now();
+      const askedWallMs = Date.now();
       const acquiring = this.#acquire(state, request, total);
       state.acquiring = acquiring.finally(() => {
         state.acquiring = undefined;
@@ -205,7 +210,8 @@ class LeasedLedger {
       const outcome = await state.acquiring;
       if (outcome.refusal !== undefined) return outcome.refusal;
       // A lease that arrives past its TTL cannot be used: asking again forever would never answer.
-      if (performance.now() >= askedMs + this.ttlMs && ++late >= MAX_LATE_LEASES) throw tooSlow();
+      const isLate = performance.now() >= askedMs + this.#usableMs || Date.now() >= askedWallMs + this.#usableMs;
+      if (isLate && ++late >= MAX_LATE_LEASES) throw tooSlow();
     }
   }
 
@@ -268,8 +274,6 @@ class LeasedLedger {
     // The local deadline starts before the request is sent: it ends before the database's.
     const startedMs = performance.now();
     const startedWallMs = Date.now();
-    // 1% of the TTL less, for clocks that run at different rates (NTP slews up to 0.05% each).
-    const usableMs = this.ttlMs - Math.ceil(this.ttlMs / 100);
     const desiredMsat = Math.max(2 * state.lastPeriodMsat, state.waitingMsat + totalMsat);
     let outcome: AcquireOutcome;
     try {
@@ -284,8 +288,8 @@ class LeasedLedger {
         usedMsat: 0,
         openMsat: 0,
         reservedMsat: 0,
-        deadlineMs: startedMs + usableMs,
-        wallDeadlineMs: startedWallMs + usableMs,
+        deadlineMs: startedMs + this.#usableMs,
+        wallDeadlineMs: startedWallMs + this.#usableMs,
         lastUsedMs: performance.now(),
         retired: false,
         returning: undefined,
