@@ -151,6 +151,8 @@ class LeasedLedger {
   readonly #states = new Map<string, KeyState>();
   /** Leases not given back yet: live, retired with open reservations, or whose return failed. */
   readonly #unreturned = new Set<LocalLease>();
+  /** Leases whose return failed (database unreachable): tried again after the next lease is granted. */
+  readonly #failedReturns = new Set<LocalLease>();
   /** How long a lease is used: 1% of the TTL less, for clocks that run at different rates (NTP slews up to 0.05% each). */
   readonly #usableMs: number;
   #closed = false;
@@ -297,6 +299,7 @@ class LeasedLedger {
         timer: undefined,
       };
       this.#unreturned.add(lease);
+      for (const failed of this.#failedReturns) this.#giveBack(failed); // the database answers again
       if (this.#closed) {
         lease.retired = true;
         this.#giveBack(lease);
@@ -334,6 +337,7 @@ class LeasedLedger {
   }
 
   #giveBack(lease: LocalLease): void {
+    this.#failedReturns.delete(lease);
     const usedMsat = lease.usedMsat + lease.openMsat;
     lease.returning = this.store.giveBack(lease.id, usedMsat).then(
       () => {
@@ -341,7 +345,8 @@ class LeasedLedger {
         this.#unreturned.delete(lease);
       },
       () => {
-        // Still counted in full in the database: safe; close() tries again.
+        // Still counted in full in the database: safe; tried again after the next grant and at close().
+        if (!lease.returned) this.#failedReturns.add(lease);
       },
     );
   }

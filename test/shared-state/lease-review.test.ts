@@ -141,4 +141,14 @@ describe('review of the leased spend ledger', () => {
     await ledger.close();
     expect(await rows('portcullis', 'suspended')).toHaveLength(3);
   });
+
+  it('gives back, once the database is back, a lease whose return failed while it was down', async () => {
+    const ledger = await postgresSpendLedger({ pool: db.newPool({ connectionTimeoutMillis: 500 }), owner: 'return-failed', maxSpendPerMinuteSats: 1000, leaseTtlMs: 60_000 });
+    await reserved(await ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 })).settle(0);
+    await db.server.restart({ downMs: 2500 }); // the lease is given back after 1 s idle: while the server is down
+    expect(await rows('portcullis', 'return-failed')).toEqual([{ granted: 1000, used: null }]);
+    await reserved(await ledger.tryReserve({ amountMsat: 1000, feeReserveMsat: 0 })).settle(0); // the database answers again
+    expect(await until(async () => (await rows('portcullis', 'return-failed'))[0]?.used === 1000, 3000)).toBe(true);
+    await ledger.close();
+  }, 30_000);
 });
