@@ -151,4 +151,13 @@ describe('review of the leased spend ledger', () => {
     expect(await until(async () => (await rows('portcullis', 'return-failed'))[0]?.used === 1000, 3000)).toBe(true);
     await ledger.close();
   }, 30_000);
+
+  it('gives a verdict for an origin or actor with a NUL character (PostgreSQL text cannot hold one)', async () => {
+    const limits = { maxSpendPerMinuteSats: 100, maxSpendPerOriginPerMinuteSats: 10, maxSpendPerActorPerMinuteSats: 10 };
+    await using ledger = await postgresSpendLedger({ pool: db.pool, owner: 'nul', ...limits });
+    const request = { amountMsat: 6000, feeReserveMsat: 0, origin: 'https://a.example\u0000', actor: 'agent\u0000x' };
+    await reserved(await ledger.tryReserve(request)).settle(0);
+    const second = await ledger.tryReserve(request); // 12 sats for the origin and the actor: over 10
+    expect(isSpendRefusal(second) && second.code).toBe('SPEND_LIMIT_EXCEEDED');
+  });
 });
