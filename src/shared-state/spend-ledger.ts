@@ -212,6 +212,7 @@ class LeasedLedger {
       const outcome = await state.acquiring;
       if (outcome.refusal !== undefined) return outcome.refusal;
       // A lease that arrives past its TTL cannot be used: asking again forever would never answer.
+      if (this.#closed) throw closedError();
       const isLate = performance.now() >= askedMs + this.#usableMs || Date.now() >= askedWallMs + this.#usableMs;
       if (isLate && ++late >= MAX_LATE_LEASES) throw tooSlow();
     }
