@@ -39,13 +39,16 @@ export interface LeaseStore {
   acquire(key: LeaseKey, request: SpendRequest, totalMsat: number, desiredMsat: number): Promise<AcquireOutcome>;
   /** Gives a lease back: it counts `usedMsat` from now on, until its counting time leaves the window. */
   giveBack(id: string, usedMsat: number): Promise<void>;
+  /** Adds a fee paid over its reserve, settled after the lease was given back, to the returned row. */
+  addUsed(id: string, extraMsat: number): Promise<void>;
   /** Counted in the rolling minute, leaving out the listed leases (the caller counts those itself). */
   minuteMsat(exceptIds: readonly string[]): Promise<number>;
 }
 
 /** Creates the lease table (component `spend` version 2) and returns its queries. */
-export async function leaseStore(pool: pg.Pool, schema: string, owner: string, limits: SpendLimitsMsat, ttlMs: number): Promise<LeaseStore> {
+export async function leaseStore(pool: pg.Pool, schema: string, ownerName: string, limits: SpendLimitsMsat, ttlMs: number): Promise<LeaseStore> {
   const table = `${schema}.spend_leases`;
+  const owner = dbText(ownerName) ?? '';
   await migrate(pool, schema, 'spend', 2, [
     `CREATE TABLE IF NOT EXISTS ${table} (
       id bigserial PRIMARY KEY,
@@ -79,10 +82,12 @@ export async function leaseStore(pool: pg.Pool, schema: string, owner: string, l
     async acquire(key, request, totalMsat, desiredMsat) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
+        // A lease waited for longer than its TTL could not be used: a process stalled while
+        // holding the lock (SIGSTOP, a frozen VM) makes the others fail instead of hang.
+        await client.query(`BEGIN; SET LOCAL lock_timeout = ${ttlMs}`);
         // Leases of one owner are taken one at a time, so two never both fit in the same headroom.
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey]);
-        const { rows } = await client.query<{ minute: string; origin: string; actor: string; day: string }>(sums, [owner, key.origin, key.actor]);
+        const { rows } = await client.query<{ minute: string; origin: string; actor: string; day: string }>(sums, [owner, dbText(key.origin), dbText(key.actor)]);
         const row = rows[0];
         const spent: SpentMsat = { minute: Number(row?.minute ?? 0), origin: Number(row?.origin ?? 0), actor: Number(row?.actor ?? 0), day: Number(row?.day ?? 0) };
         const refusal = exceededBudget(request, totalMsat, spent, limits);
@@ -94,7 +99,7 @@ export async function leaseStore(pool: pg.Pool, schema: string, owner: string, l
         const inserted = await client.query<{ id: string }>(
           `INSERT INTO ${table} (owner, origin, actor, granted_msat, counted_until)
            VALUES ($1, $2, $3, $4, clock_timestamp() + $5 * interval '1 millisecond') RETURNING id`,
-          [owner, key.origin, key.actor, grantedMsat, ttlMs],
+          [owner, dbText(key.origin), dbText(key.actor), grantedMsat, ttlMs],
         );
         if (++acquires % PRUNE_EVERY_ACQUIRES === 0) {
           await client.query(`DELETE FROM ${table} WHERE owner = $1 AND counted_until < clock_timestamp() - interval '1 day 1 minute'`, [owner]);
@@ -121,6 +126,9 @@ export async function leaseStore(pool: pg.Pool, schema: string, owner: string, l
         [id, usedMsat],
       );
     },
+    async addUsed(id, extraMsat) {
+      await pool.query(`UPDATE ${table} SET used_msat = used_msat + $2 WHERE id = $1 AND used_msat IS NOT NULL`, [id, extraMsat]);
+    },
     async minuteMsat(exceptIds) {
       const { rows } = await pool.query<{ minute: string }>(
         `SELECT coalesce(sum(${counted}), 0)::bigint AS minute FROM ${table}
@@ -130,6 +138,14 @@ export async function leaseStore(pool: pg.Pool, schema: string, owner: string, l
       return Number(rows[0]?.minute ?? 0);
     },
   };
+}
+
+/**
+ * An origin or actor as PostgreSQL text, which cannot hold NUL: it becomes U+FFFD (as a lone
+ * surrogate already does on the way to UTF-8). Two keys may then share one sum: stricter, never looser.
+ */
+function dbText(value: string | null): string | null {
+  return value === null ? null : value.replaceAll('\u0000', '\uFFFD');
 }
 
 /** What is left in the tightest window this lease counts in, in msat. */

@@ -14,7 +14,8 @@ export interface PostgresSpendLedgerOptions extends Omit<SpendTrackerOptions, 'n
   owner?: string | undefined;
   /**
    * How long a process may spend from one lease of budget, in ms (10 to 600000). A lease of a
-   * process that dies counts in full for this long plus the window's length. @default 5000
+   * process that dies counts in full for this long plus the window's length; taking a lease
+   * waits at most this long for the owner's lock (then `UPSTREAM_ERROR`). @default 5000
    */
   leaseTtlMs?: number | undefined;
 }
@@ -46,8 +47,10 @@ interface LocalLease {
   openMsat: number;
   /** Everything reserved under it, for the size of the next lease. */
   reservedMsat: number;
-  /** `performance.now()` before the lease was asked for, plus the TTL. */
+  /** `performance.now()` before the lease was asked for, plus the usable TTL. */
   readonly deadlineMs: number;
+  /** The same on `Date.now()`, which (unlike the monotonic clock) moves while the machine is suspended. */
+  readonly wallDeadlineMs: number;
   lastUsedMs: number;
   retired: boolean;
   returning: Promise<void> | undefined;
@@ -71,6 +74,8 @@ const DEFAULT_TTL_MS = 5000;
 const IDLE_MS = 1000;
 /** Key states kept at most; ones without a lease are dropped first. */
 const MAX_KEYS = 10_000;
+/** Leases that arrive already past their TTL (slow database, blocked event loop) before `tryReserve` gives up. */
+const MAX_LATE_LEASES = 3;
 
 function leaseTtl(value: number | undefined): number {
   const ttl = value ?? DEFAULT_TTL_MS;
@@ -84,6 +89,20 @@ function closedError(): GatewayError {
 
 function unreachable(cause: unknown): GatewayError {
   return new GatewayError('UPSTREAM_ERROR', 'The shared spend ledger could not be reached; no payment was made.', { cause });
+}
+
+function tooSlow(): GatewayError {
+  return new GatewayError('UPSTREAM_ERROR', 'The shared spend ledger granted budget only after leaseTtlMs had passed; no payment was made.');
+}
+
+/**
+ * A limit above Number.MAX_SAFE_INTEGER msat (about 90,000 BTC) acts as that limit: a lease is
+ * then at most that, so every sum kept in memory is an exact integer of msat (a request whose
+ * total is larger is refused).
+ */
+function safeLimits(limits: SpendLimitsMsat): SpendLimitsMsat {
+  const clamp = (msat: number | undefined): number | undefined => (msat === undefined ? undefined : Math.min(msat, Number.MAX_SAFE_INTEGER));
+  return { autoPay: Math.min(limits.autoPay, Number.MAX_SAFE_INTEGER), minute: Math.min(limits.minute, Number.MAX_SAFE_INTEGER), origin: clamp(limits.origin), actor: clamp(limits.actor), day: clamp(limits.day) };
 }
 
 function keyOf(request: SpendRequest, limits: SpendLimitsMsat): LeaseKey {
@@ -107,8 +126,9 @@ function keyOf(request: SpendRequest, limits: SpendLimitsMsat): LeaseKey {
  *   previous lease of the same key, at least what is waiting) and never more than 1/8 of the
  *   headroom left in its tightest window (at least the request itself); a request that does not
  *   fit the headroom is refused.
- * - TTL: a process stops using a lease `leaseTtlMs` after it asked for it, on its own monotonic
- *   clock started before the request; the database counts it until creation + TTL at least.
+ * - TTL: a process stops using a lease `leaseTtlMs` (less 1%, for clock rates) after it asked
+ *   for it, on its own monotonic clock and its wall clock (which moves during a suspend), both
+ *   started before the request; the database counts it until creation + TTL at least.
  * - A process that dies never gives its leases back: each counts in full until `counted_until`
  *   leaves the window (at most TTL + window), never lost, never doubled. Reservations still
  *   open when a lease is given back (outcome unknown) count as spent.
@@ -120,7 +140,7 @@ function keyOf(request: SpendRequest, limits: SpendLimitsMsat): LeaseKey {
  */
 export async function postgresSpendLedger(options: PostgresSpendLedgerOptions): Promise<PostgresSpendLedger> {
   const schema = checkSchema(options.schema);
-  const limits = resolveSpendLimits(options);
+  const limits = safeLimits(resolveSpendLimits(options));
   const ttlMs = leaseTtl(options.leaseTtlMs);
   const idleMs = Math.min(IDLE_MS, ttlMs);
   const store = await leaseStore(options.pool, schema, options.owner ?? 'default', limits, ttlMs);
@@ -131,6 +151,10 @@ class LeasedLedger {
   readonly #states = new Map<string, KeyState>();
   /** Leases not given back yet: live, retired with open reservations, or whose return failed. */
   readonly #unreturned = new Set<LocalLease>();
+  /** Leases whose return failed (database unreachable): tried again after the next lease is granted. */
+  readonly #failedReturns = new Set<LocalLease>();
+  /** How long a lease is used: 1% of the TTL less, for clocks that run at different rates (NTP slews up to 0.05% each). */
+  readonly #usableMs: number;
   #closed = false;
 
   constructor(
@@ -138,7 +162,9 @@ class LeasedLedger {
     readonly limits: SpendLimitsMsat,
     readonly ttlMs: number,
     readonly idleMs: number,
-  ) {}
+  ) {
+    this.#usableMs = ttlMs - Math.ceil(ttlMs / 100);
+  }
 
   api(): PostgresSpendLedger {
     const close = (): Promise<void> => this.close();
@@ -156,6 +182,7 @@ class LeasedLedger {
     if (unapproved !== undefined) return unapproved;
     const total = request.amountMsat + request.feeReserveMsat;
     const state = this.#state(keyOf(request, this.limits));
+    let late = 0;
     for (;;) {
       if (this.#closed) throw closedError();
       const lease = this.#usable(state, total);
@@ -176,12 +203,18 @@ class LeasedLedger {
         if (refusal !== undefined) return refusal;
         continue;
       }
+      const askedMs = performance.now();
+      const askedWallMs = Date.now();
       const acquiring = this.#acquire(state, request, total);
       state.acquiring = acquiring.finally(() => {
         state.acquiring = undefined;
       });
       const outcome = await state.acquiring;
       if (outcome.refusal !== undefined) return outcome.refusal;
+      // A lease that arrives past its TTL cannot be used: asking again forever would never answer.
+      if (this.#closed) throw closedError();
+      const isLate = performance.now() >= askedMs + this.#usableMs || Date.now() >= askedWallMs + this.#usableMs;
+      if (isLate && ++late >= MAX_LATE_LEASES) throw tooSlow();
     }
   }
 
@@ -232,7 +265,7 @@ class LeasedLedger {
     const lease = state.current;
     if (lease === undefined) return undefined;
     const now = performance.now();
-    if (now >= lease.deadlineMs || lease.grantedMsat - lease.usedMsat - lease.openMsat < totalMsat) {
+    if (now >= lease.deadlineMs || Date.now() >= lease.wallDeadlineMs || lease.grantedMsat - lease.usedMsat - lease.openMsat < totalMsat) {
       this.#retire(lease);
       return undefined;
     }
@@ -243,6 +276,7 @@ class LeasedLedger {
   async #acquire(state: KeyState, request: SpendRequest, totalMsat: number): Promise<AcquireOutcome> {
     // The local deadline starts before the request is sent: it ends before the database's.
     const startedMs = performance.now();
+    const startedWallMs = Date.now();
     const desiredMsat = Math.max(2 * state.lastPeriodMsat, state.waitingMsat + totalMsat);
     let outcome: AcquireOutcome;
     try {
@@ -257,7 +291,8 @@ class LeasedLedger {
         usedMsat: 0,
         openMsat: 0,
         reservedMsat: 0,
-        deadlineMs: startedMs + this.ttlMs,
+        deadlineMs: startedMs + this.#usableMs,
+        wallDeadlineMs: startedWallMs + this.#usableMs,
         lastUsedMs: performance.now(),
         retired: false,
         returning: undefined,
@@ -265,6 +300,7 @@ class LeasedLedger {
         timer: undefined,
       };
       this.#unreturned.add(lease);
+      for (const failed of this.#failedReturns) this.#giveBack(failed); // the database answers again
       if (this.#closed) {
         lease.retired = true;
         this.#giveBack(lease);
@@ -302,6 +338,7 @@ class LeasedLedger {
   }
 
   #giveBack(lease: LocalLease): void {
+    this.#failedReturns.delete(lease);
     const usedMsat = lease.usedMsat + lease.openMsat;
     lease.returning = this.store.giveBack(lease.id, usedMsat).then(
       () => {
@@ -309,9 +346,19 @@ class LeasedLedger {
         this.#unreturned.delete(lease);
       },
       () => {
-        // Still counted in full in the database: safe; close() tries again.
+        // Still counted in full in the database: safe; tried again after the next grant and at close().
+        if (!lease.returned) this.#failedReturns.add(lease);
       },
     );
+  }
+
+  /** A fee over the reserve, settled after the lease was given back: added to the returned row (or to a return tried again). */
+  #overReserve(lease: LocalLease, extraMsat: number): Promise<void> | undefined {
+    if (extraMsat <= 0) return undefined;
+    lease.usedMsat += extraMsat;
+    return lease.returning?.then(async () => {
+      if (lease.returned) await this.store.addUsed(lease.id, extraMsat).catch(() => undefined);
+    });
   }
 
   #reserveIn(lease: LocalLease, request: SpendRequest, totalMsat: number): LedgerReservation {
@@ -322,13 +369,14 @@ class LeasedLedger {
     const end = (usedMsat: number): Promise<void> | undefined => {
       if (!open) return undefined;
       open = false;
-      if (lease.returned || lease.returning !== undefined) return undefined; // given back with this counted in full
+      if (lease.returning !== undefined) return this.#overReserve(lease, usedMsat - totalMsat); // given back with this counted in full
       lease.openMsat -= totalMsat;
       lease.usedMsat += usedMsat;
       // A fee over the reserve may leave the lease overdrawn: give it back now, so the real
       // spend is recorded.
+      // (A lease retired earlier, whose last reservation overdraws it, is given back here too.)
       if (lease.grantedMsat < lease.usedMsat + lease.openMsat) this.#retire(lease);
-      else if (lease.retired && lease.openMsat === 0) this.#giveBack(lease);
+      if (lease.retired && lease.openMsat === 0 && lease.returning === undefined) this.#giveBack(lease);
       return lease.returning;
     };
     return {
