@@ -6,7 +6,7 @@ import type { RateLimitStore } from '../policy/rate-limit.js';
 import type { CredentialBackend } from '../store/credential-store.js';
 import type { KeyProvider } from '../store/keys.js';
 import { postgresAuditSink } from './audit-sink.js';
-import { postgresCredentialStore } from './credential-store.js';
+import { postgresCredentialStore, type PostgresCredentialStore } from './credential-store.js';
 import { postgresRateLimitStore } from './rate-limit-store.js';
 import { postgresSpendLedger, type PostgresSpendLedger } from './spend-ledger.js';
 
@@ -62,8 +62,10 @@ export async function openGatewaySharedState(
   }
   const { schema, owner } = config;
   let spend: PostgresSpendLedger | undefined;
+  let opened: PostgresCredentialStore | undefined;
   try {
     const credentials = await postgresCredentialStore({ pool, key, schema });
+    opened = credentials;
     await checkFleetKey(credentials, deps.keyProvider.description);
     spend = await postgresSpendLedger({
       pool,
@@ -87,11 +89,13 @@ export async function openGatewaySharedState(
       close: () =>
         (closing ??= (async () => {
           await ledger.close();
+          await credentials.close();
           if (made) await pool.end();
         })()),
     };
   } catch (error) {
     await spend?.close().catch(() => undefined);
+    await opened?.close().catch(() => undefined);
     if (made) await pool.end().catch(() => undefined);
     if (isGatewayError(error)) throw error;
     throw new GatewayError('CONFIG_INVALID', `Cannot open the shared state: ${(error as Error).message}`, { cause: error });

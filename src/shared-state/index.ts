@@ -6,4 +6,4 @@
 export { postgresSpendLedger, type PostgresSpendLedger, type PostgresSpendLedgerOptions } from './spend-ledger.js';
 export { postgresAuditSink, verifyPostgresAudit, type PostgresAuditSinkOptions } from './audit-sink.js';
 export { postgresRateLimitStore } from './rate-limit-store.js';
-export { postgresCredentialStore, type PostgresCredentialStoreOptions } from './credential-store.js';
+export { postgresCredentialStore, type PostgresCredentialStore, type PostgresCredentialStoreOptions } from './credential-store.js';

@@ -61,3 +61,36 @@ describe('PostgreSQL credential store', () => {
     await survivor.net[Symbol.asyncDispose]();
   });
 });
+
+describe('PostgreSQL credential store: payment locks', () => {
+  it('holds payment locks on connections of their own, so payments holding every pool connection still reach the database', async () => {
+    const pool = db.newPool({ max: 2 });
+    const store = await postgresCredentialStore({ pool, key: KEY });
+    try {
+      // Two payments to different scopes at once, each querying the main pool inside its lock
+      // (as the ledger and the store do): with the locks on the main pool, both wait forever.
+      const inside = async (scope: string): Promise<string> =>
+        store.withLock?.(scope, async () => {
+          await store.put(`l402:${scope}`, { token: scope });
+          const { rows } = await pool.query<{ n: string }>('SELECT 1::text AS n');
+          return `${scope}:${rows[0]?.n}`;
+        }) ?? 'no lock';
+      const both = Promise.all([inside('a'), inside('b'), inside('c')]);
+      const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('hung'), 5000).unref());
+      expect(await Promise.race([both.then((done) => done.join(',')), timeout])).toBe('a:1,b:1,c:1');
+      // The locks are real: a second holder of scope a waits until the first lets go.
+      const order: string[] = [];
+      await Promise.all([
+        store.withLock?.('a', async () => {
+          order.push('first in');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          order.push('first out');
+        }),
+        new Promise((resolve) => setTimeout(resolve, 20)).then(() => store.withLock?.('a', () => Promise.resolve(void order.push('second in')))),
+      ]);
+      expect(order).toEqual(['first in', 'first out', 'second in']);
+    } finally {
+      await store.close();
+    }
+  });
+});
