@@ -135,7 +135,7 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
         }
         if (verdict.effect === 'approve') {
           // Known only now (what a 402 asks): the call was not shown to a person for this rule.
-          throw new GatewayError('APPROVAL_REQUIRED', `Call refused (rule ${verdict.rule}): ${verdict.reason}, which was not known when the call was decided; call again with maxAmountSats to be asked first.`, { data: { rule: verdict.rule, tool } });
+          throw new GatewayError('APPROVAL_REQUIRED', `Call refused (rule ${verdict.rule}): ${verdict.reason}, which was not known when the call was decided (what a 402 asks, a redirect); a pay.fetch call with maxAmountSats is asked before the 402.`, { data: { rule: verdict.rule, tool } });
         }
         throw refuse(verdict, tool);
       },
