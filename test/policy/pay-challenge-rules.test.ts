@@ -130,6 +130,37 @@ describe('argument rules on what the 402 asks (scheme, method, real amount)', ()
     });
   }
 
+  it('concurrent calls to one unpaid endpoint: each is decided on the challenge before it pays or joins a payment', async () => {
+    const lightning = fakeLightning();
+    await using server = await startL402Server(lightning, { amountMsat: 30_000, scheme: 'payment' });
+    await using gw = await createGateway(
+      {
+        policy: {
+          allowTools: ['pay.fetch'],
+          rules: [
+            { id: 'cheap-bot', tool: 'pay.fetch', actors: ['cheap'], effect: 'allow', when: { amountSats: { max: 20 } } },
+            { id: 'l402-only', tool: 'pay.fetch', actors: ['l402'], effect: 'allow', when: { paymentScheme: { equals: 'L402' } } },
+            { id: 'rich-bot', tool: 'pay.fetch', actors: ['rich'], effect: 'allow', when: { amountSats: { max: 100 } } },
+          ],
+        },
+        connectors: { http: { allowedDomains: ['api.test'], allowedPorts: [server.port], allowNetworks: ['127.0.0.1/32'] } },
+        payments: { maxAutoPaySats: 1000 },
+      },
+      { wallet: lightning.wallet(), resolver: testZone(), dial: loopbackOnlyDial(), logger: { warn: () => undefined } },
+    );
+    const url = `http://api.test:${server.port}/paid/a`;
+    const [cheap, l402, rich] = await Promise.allSettled([
+      gw.call('pay.fetch', { url }, { actor: 'cheap' }),
+      gw.call('pay.fetch', { url }, { actor: 'l402' }),
+      gw.call('pay.fetch', { url }, { actor: 'rich' }),
+    ]);
+    expect(cheap).toMatchObject({ status: 'rejected', reason: { code: 'POLICY_DENIED' } });
+    expect(l402).toMatchObject({ status: 'rejected', reason: { code: 'POLICY_DENIED' } });
+    expect(rich).toMatchObject({ status: 'fulfilled', value: { status: 200 } });
+    expect(lightning.payments).toBe(1);
+    expect(gw.spend.spentLastMinuteMsat()).toBeLessThanOrEqual(30_000 + 10_000);
+  });
+
   it('an approval given for a 10-sat call does not cover a 100-sat challenge (APPROVAL_REQUIRED, nothing paid); a challenge within it is paid', async () => {
     const lightning = fakeLightning();
     await using server = await startL402Server(lightning, { amountMsat: 100_000 });
