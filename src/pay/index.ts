@@ -23,6 +23,7 @@ export {
   type ApprovalContext,
   type ApprovalRequest,
   type ApproveFn,
+  type ChallengeFacts,
   type L402Payer,
   type L402PayerOptions,
   type PayFetchOptions,

@@ -3,7 +3,7 @@ import type { GuardedRequestInit } from '../net/fetch.js';
 import type { StoredRecord } from '../store/credential-store.js';
 import { explainAbort, raceAbort, throwIfAborted } from './abort.js';
 import { canonicalOrigin, configOrigin } from './origin.js';
-import type { L402Payer, L402PayerOptions, PayFetchOptions, PaymentEvent, PendingPayment, WalletOrder } from './payer-types.js';
+import type { ChallengeFacts, L402Payer, L402PayerOptions, PayFetchOptions, PaymentEvent, PendingPayment, WalletOrder } from './payer-types.js';
 import { formatSats } from './server-text.js';
 import { CredentialCache, drain, provenCredential, scopeOf, withAuthorization, type L402Credential, type ProofOffer } from './credentials.js';
 import { checkOffer, readOffer, type Offer } from './offers.js';
@@ -18,7 +18,7 @@ const NO_WALLET: Wallet = {
   payInvoice: () => Promise.reject(new GatewayError('PAYMENT_FAILED', 'No wallet is configured: pass one to createGateway(config, { wallet }) or { cashu }.')),
 };
 
-export type { ApprovalContext, ApprovalRequest, ApproveFn, L402Payer, L402PayerOptions, PayFetchOptions, PaymentEvent, PendingPayment, WalletOrder } from './payer-types.js';
+export type { ApprovalContext, ApprovalRequest, ApproveFn, ChallengeFacts, L402Payer, L402PayerOptions, PayFetchOptions, PaymentEvent, PendingPayment, WalletOrder } from './payer-types.js';
 
 /** A GatewayError that also carries the paid credential (never in its message or JSON). */
 function withCredential(error: GatewayError, credential: L402Credential): GatewayError {
@@ -74,10 +74,20 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
   const gate = budgetGate({ spend: options.spend, approve: options.approve, alwaysAskOrigins: options.alwaysAskOrigins, approvalTimeoutMs: options.approvalTimeoutMs, emit });
   const refuse = (...args: Parameters<BudgetGate['refuse']>): GatewayError => gate.refuse(...args);
 
-  /** Reads and checks the 402's offer; any refusal is reported as an event, then thrown. */
-  function acceptableOffer(response: Response, origin: string, callOptions: PayFetchOptions): Offer {
+  /**
+   * Reads and checks the 402's offer; any refusal is reported as an event, then thrown. The
+   * call's `beforePay` decides it first (its refusal names its rule, whatever the cap says);
+   * a refusal it gives is returned instead when `skippable` (another method is on offer).
+   */
+  async function acceptableOffer(response: Response, origin: string, callOptions: PayFetchOptions, skippable: boolean): Promise<Offer | { refusal: Error }> {
     try {
       const offer = readOffer(response.headers.get('www-authenticate'), origin);
+      const { amountMsat } = offer.invoice;
+      if (amountMsat !== undefined) {
+        const refusal = await policyRefusal(callOptions, { scheme: offer.scheme, method: 'lightning', amountSats: Math.ceil(amountMsat / MSAT_PER_SAT), origin });
+        if (refusal !== undefined && skippable) return { refusal };
+        if (refusal !== undefined) throw refusal;
+      }
       const capMsat = callOptions.maxAmountSats === undefined ? undefined : callOptions.maxAmountSats * MSAT_PER_SAT;
       checkOffer(offer, { origin, network, expiryMarginMs, nowMs: now(), capMsat });
       return offer;
@@ -89,6 +99,20 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       throw error;
     }
   }
+
+  /** What the call's `beforePay` says of a challenge: its refusal (thrown), or `undefined` to pay. */
+  async function policyRefusal(callOptions: PayFetchOptions, challenge: ChallengeFacts): Promise<Error | undefined> {
+    if (callOptions.beforePay === undefined) return undefined;
+    try {
+      await callOptions.beforePay(challenge);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error : new GatewayError('POLICY_DENIED', 'The payment was refused by the call\'s own check.', { data: { origin: challenge.origin } });
+    }
+  }
+
+  /** A NUT-24 offer as `beforePay` sees it. */
+  const ecashChallenge = (offer: CashuOffer, origin: string): ChallengeFacts => ({ scheme: 'cashu', method: 'cashu', amountSats: offer.amountSat, origin });
 
   /**
    * The credential for one offer, paying its invoice unless this payer already has (or is
@@ -270,11 +294,11 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
    * holds enough. An unreadable `X-Cashu` next to a Lightning challenge is ignored; alone, it
    * is a refusal.
    */
-  async function ecashOffer(response: Response, origin: string): Promise<CashuOffer | undefined> {
+  async function ecashOffer(response: Response, origin: string, lightningRefused = false): Promise<CashuOffer | undefined> {
     const header = response.headers.get('x-cashu');
     if (header === null || cashuPayer === undefined) return undefined;
     const alone = response.headers.get('www-authenticate') === null;
-    const order = options.wallet === undefined ? 'cashu-first' : (orderByOrigin.get(origin) ?? options.walletOrder ?? 'lightning-first');
+    const order = options.wallet === undefined || lightningRefused ? 'cashu-first' : (orderByOrigin.get(origin) ?? options.walletOrder ?? 'lightning-first');
     if (!alone && order !== 'cashu-first') return undefined;
     // Loaded on first use: hosts without ecash never load the Cashu library.
     const { readCashuOffer } = await import('./cashu-request.js');
@@ -286,7 +310,7 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
       if (isGatewayError(error)) emit({ outcome: 'refused', origin, code: error.code, method: 'cashu' });
       throw error;
     }
-    return alone || (await cashuPayer.mintFor(offer)) !== undefined ? offer : undefined;
+    return alone || lightningRefused || (await cashuPayer.mintFor(offer)) !== undefined ? offer : undefined;
   }
 
   async function fetchPaying(url: URL, origin: string, init: GuardedRequestInit, callOptions: PayFetchOptions): Promise<Response> {
@@ -350,6 +374,12 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     },
   };
 
+  /** A challenge `beforePay` refused: reported as an event, then thrown as it came. */
+  function refusedByPolicy(refusal: Error | undefined, origin: string, amountMsat: number | undefined, method: 'lightning' | 'cashu'): Error {
+    emit({ outcome: 'refused', origin, code: isGatewayError(refusal) ? refusal.code : 'POLICY_DENIED', ...(amountMsat === undefined ? {} : { amountMsat }), method });
+    return refusal ?? new GatewayError('POLICY_DENIED', 'The payment was refused by the call\'s own check.', { data: { origin } });
+  }
+
   /**
    * Pays the 402's offer (or shares a payment under way for the same endpoint) and presents the
    * credential. A credential found rather than paid for that gets a 402 is evicted, and then
@@ -362,9 +392,23 @@ export function createL402Payer(options: L402PayerOptions): L402Payer {
     if (answeredBy !== origin) {
       throw refuse('INVALID_CHALLENGE', `A redirect to ${answeredBy} answered 402; not paying another origin than the one asked.`, origin);
     }
+    // The call's `beforePay` decides each challenge before anything is reserved; with both on
+    // offer, a method it refuses is skipped for the other (the wallet order applies otherwise).
+    const hasChallenge = response.headers.get('www-authenticate') !== null;
     const ecash = await ecashOffer(response, origin);
-    if (ecash !== undefined && cashuPayer !== undefined) return cashuPayer.pay(url, origin, init, ecash, callOptions);
-    const offer = acceptableOffer(response, origin, callOptions);
+    if (ecash !== undefined && cashuPayer !== undefined) {
+      const refusal = await policyRefusal(callOptions, ecashChallenge(ecash, origin));
+      if (refusal === undefined) return cashuPayer.pay(url, origin, init, ecash, callOptions);
+      if (!hasChallenge) throw refusedByPolicy(refusal, origin, ecash.amountSat * MSAT_PER_SAT, 'cashu');
+    }
+    const read = await acceptableOffer(response, origin, callOptions, ecash === undefined && response.headers.get('x-cashu') !== null && cashuPayer !== undefined);
+    if ('refusal' in read) {
+      const other = await ecashOffer(response, origin, true).catch(() => undefined);
+      const refusal = other === undefined ? read.refusal : await policyRefusal(callOptions, ecashChallenge(other, origin));
+      if (other === undefined || refusal !== undefined || cashuPayer === undefined) throw refusedByPolicy(refusal, origin, undefined, other === undefined ? 'lightning' : 'cashu');
+      return cashuPayer.pay(url, origin, init, other, callOptions);
+    }
+    const offer = read;
     const signal = init.signal ?? undefined;
     const { endpoint } = scopeOf(url, origin);
     for (let round = 0; ; round++) {

@@ -98,6 +98,24 @@ export interface PayFetchOptions {
   actor?: string | undefined;
   /** Longest wait for a person's approval in this call, in ms (the lower of this and the payer's applies). */
   approvalTimeoutMs?: number | undefined;
+  /**
+   * Decides the challenge about to be paid, before anything is reserved or paid (the host's own
+   * rules; `pay.fetch` passes its argument rules). A throw refuses it: nothing is paid. When the
+   * 402 offers both Lightning and Cashu, a method it refuses is skipped for the other.
+   */
+  beforePay?: ((challenge: ChallengeFacts) => void | Promise<void>) | undefined;
+}
+
+/** What a 402 asks, as `beforePay` sees it. */
+export interface ChallengeFacts {
+  /** The challenge answered: `L402`, `LSAT`, `Payment` (IETF, lightning), or `cashu` (NUT-24). */
+  scheme: 'L402' | 'LSAT' | 'Payment' | 'cashu';
+  /** How it would be paid. */
+  method: 'lightning' | 'cashu';
+  /** The invoice's (or ecash request's) amount, in sats, rounded up. */
+  amountSats: number;
+  /** The canonical origin that asks. */
+  origin: string;
 }
 
 /** A payment whose outcome is not known; `resume` finishes the request without paying again. */

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { isGatewayError } from '../errors.js';
 import { agentHeaders, agentRequestFields, describeResponse, hopCheck, type HttpFetchResult } from '../net/tool.js';
 import { parseAgentUrl, urlFacts } from '../policy/rules/url-facts.js';
-import { defineTool, type ToolDefinition } from '../tools.js';
-import type { L402Payer } from './l402-payer.js';
+import { defineTool, type ToolContext, type ToolDefinition } from '../tools.js';
+import type { ChallengeFacts, L402Payer } from './l402-payer.js';
 import { formatSats } from './server-text.js';
 
 /** What `pay.fetch` returns: the response, and when this call paid but the paid request failed, what was paid. */
@@ -12,7 +12,7 @@ export interface PayFetchResult extends HttpFetchResult {
   payment?: { paidSats: number; paymentHash?: string | undefined; note: string } | undefined;
 }
 
-/** The largest `maxAmountSats` (all bitcoin, in sats, times 1000): the `amountSats` fact of a call that sets none. */
+/** The largest `maxAmountSats` (all bitcoin, in sats, times 1000). */
 const NO_CAP_SATS = 2_100_000_000_000_000;
 
 /**
@@ -37,7 +37,7 @@ export function payFetchTool(payer: L402Payer, methods: readonly [string, ...str
         response = await payer.fetch(
           args.url,
           { method: args.method, headers, body: args.body, signal: ctx.signal, maxBytes: ctx.limits.maxBytes, onHop: hopCheck(ctx) },
-          { maxAmountSats: args.maxAmountSats, actor: ctx.actor, approvalTimeoutMs: ctx.limits.timeoutMs > 0 ? ctx.limits.timeoutMs : undefined },
+          { maxAmountSats: args.maxAmountSats, actor: ctx.actor, approvalTimeoutMs: ctx.limits.timeoutMs > 0 ? ctx.limits.timeoutMs : undefined, beforePay: challengeCheck(ctx) },
         );
       } catch (error) {
         // Paid, then the server failed: the agent gets the answer and is told what was paid.
@@ -56,10 +56,30 @@ export function payFetchTool(payer: L402Payer, methods: readonly [string, ...str
       return payment === undefined ? result : { ...result, payment };
     },
     measure: (result) => result.bytes,
-    // Argument rules see the request's URL facts and the most this call may pay (`amountSats`:
-    // the call's maxAmountSats, which the payer enforces). A call without one may pay anything the
-    // budgets allow, so it is the largest cap, never null: null failed `min`, and a rule such as
-    // "approve when amountSats >= 100" let an uncapped call pay without asking.
-    canonicalize: (args) => ({ facts: { ...urlFacts(parseAgentUrl(args.url), args.method), amountSats: args.maxAmountSats ?? NO_CAP_SATS } }),
+    // Argument rules see the request's URL facts and, at the call, the most it may pay
+    // (`amountSats`: its maxAmountSats, which the payer enforces). What the 402 asks is known only
+    // when it arrives: the payer decides the challenge again (challengeCheck) before reserving or
+    // paying, with its real amount, `paymentScheme` and `paymentMethod`. Those facts, and the
+    // amount of a call without a cap, are missing at the call: only allow rules may pass on them
+    // then (compile.ts, PENDING_FACTS); deny and approve rules on them decide at the 402.
+    canonicalize: (args) => ({ facts: { ...urlFacts(parseAgentUrl(args.url), args.method), ...(args.maxAmountSats === undefined ? {} : { amountSats: args.maxAmountSats }) } }),
   });
+}
+
+/**
+ * The payer's `beforePay` of a call decided by argument rules: the challenge's facts replace
+ * the call's (`amountSats` the invoice's or ecash request's, rounded up; `origin` canonical)
+ * and the rules decide again. A refusal is POLICY_DENIED naming the rule, or APPROVAL_REQUIRED
+ * when an approval given for the call does not cover what the 402 asks.
+ */
+function challengeCheck(ctx: ToolContext): ((challenge: ChallengeFacts) => void) | undefined {
+  const canonical = ctx.canonical;
+  if (canonical === undefined) return undefined;
+  return (challenge) =>
+    canonical.recheck({
+      origin: urlFacts(new URL(challenge.origin), 'GET').origin as string,
+      amountSats: challenge.amountSats,
+      paymentScheme: challenge.scheme,
+      paymentMethod: challenge.method,
+    });
 }

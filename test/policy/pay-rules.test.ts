@@ -28,7 +28,6 @@ policy:
       { wallet: lightning.wallet(), resolver: testZone(), dial: loopbackOnlyDial(), logger: { warn: () => undefined } },
     );
     const refused = [
-      { url: `http://api.test:${server.port}/paid/a` }, // no maxAmountSats: the call could pay up to the budget
       { url: `http://api.test:${server.port}/paid/a`, maxAmountSats: 21 },
       { url: `http://other.test:${server.port}/paid/a`, maxAmountSats: 10 },
       { url: `http://api.test:${server.port}/free/../paid/../free/a`, maxAmountSats: 10 },
@@ -37,6 +36,12 @@ policy:
     expect(server.requests).toEqual([]);
     expect(lightning.payments).toBe(0);
     expect(gw.spend.spentLastMinuteMsat()).toBe(0);
+    // No maxAmountSats: the amount is the invoice's, decided when the 402 arrives, before paying.
+    server.knobs.amountMsat = 21_000;
+    await expect(gw.call('pay.fetch', { url: `http://api.test:${server.port}/paid/a` })).rejects.toMatchObject({ code: 'POLICY_DENIED', data: { rule: 'default-deny:pay.fetch' } });
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual([undefined]);
+    expect(lightning.payments).toBe(0);
+    server.knobs.amountMsat = undefined;
     // The same origin, spelled otherwise, within the amount: paid.
     const ok = await gw.call<{ status: number }>('pay.fetch', { url: `HTTP://Api.Test:${server.port}/free/%2E%2E/paid/report`, maxAmountSats: 15 });
     expect(ok.status).toBe(200);

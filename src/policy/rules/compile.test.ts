@@ -59,3 +59,52 @@ describe('argument rule semantics', () => {
     expect(decide(rules, { q: { name: 'x'.repeat(5000) } })).toEqual({ effect: 'deny', rule: 're' });
   });
 });
+
+describe('facts known only as pay.fetch runs (what its 402 asks)', () => {
+  const pay = (rules: ArgumentRuleInput[], facts: Record<string, unknown>): { effect: string; rule: string; reason: string } => {
+    const compiled = compileRules(argumentRulesSchema.parse(rules)).get('pay.fetch') ?? [];
+    const { effect, rule, reason } = evaluateRules('pay.fetch', compiled, facts as never, undefined);
+    return { effect, rule, reason };
+  };
+  const rules: ArgumentRuleInput[] = [
+    { id: 'no-ecash', tool: 'pay.fetch', effect: 'deny', when: { paymentMethod: { equals: 'cashu' } } },
+    { id: 'ask-big', tool: 'pay.fetch', effect: 'approve', when: { amountSats: { min: 100 } } },
+    { id: 'small', tool: 'pay.fetch', effect: 'allow', when: { amountSats: { max: 50 }, host: { equals: 'api.test' } } },
+  ];
+
+  it('missing at the call: deny and approve rules do not match yet, an allow rule passes and says so', () => {
+    const verdict = pay(rules, { host: 'api.test' });
+    expect(verdict).toMatchObject({ effect: 'allow', rule: 'small' });
+    expect(verdict.reason).toContain('"amountSats" is known');
+    // Its other conditions still decide now.
+    expect(pay(rules, { host: 'evil.test' }).rule).toBe('default-deny:pay.fetch');
+  });
+
+  it('known at the 402: every rule decides on them', () => {
+    expect(pay(rules, { host: 'api.test', amountSats: 10, paymentMethod: 'cashu', paymentScheme: 'cashu' }).rule).toBe('no-ecash');
+    expect(pay(rules, { host: 'api.test', amountSats: 100, paymentMethod: 'lightning', paymentScheme: 'L402' }).rule).toBe('ask-big');
+    expect(pay(rules, { host: 'api.test', amountSats: 51, paymentMethod: 'lightning', paymentScheme: 'L402' }).rule).toBe('default-deny:pay.fetch');
+    expect(pay(rules, { host: 'api.test', amountSats: 50, paymentMethod: 'lightning', paymentScheme: 'L402' }).rule).toBe('small');
+    // A present but unusable value is no verdict, not "unknown yet".
+    expect(pay(rules, { host: 'api.test', amountSats: null, paymentMethod: 'lightning' }).effect).toBe('deny');
+  });
+
+  it('only pay.fetch defers them: on another tool a missing amountSats is no verdict', () => {
+    expect(decide([{ id: 'small', tool: 't.x', effect: 'allow', when: { amountSats: { max: 50 } } }], {})).toEqual({ effect: 'deny', rule: 'small' });
+  });
+
+  it('payment facts are written as the payer spells them, and not on the request facts', () => {
+    const problems = (when: Record<string, unknown>): string => {
+      const parsed = argumentRulesSchema.safeParse([{ id: 'r', tool: 'pay.fetch', effect: 'deny', when }]);
+      return parsed.success ? '' : parsed.error.issues.map((i) => i.message).join('; ');
+    };
+    expect(problems({ paymentScheme: { in: ['L402', 'LSAT', 'Payment', 'cashu'] }, paymentMethod: { in: ['lightning', 'cashu'] } })).toBe('');
+    expect(problems({ paymentScheme: { equals: 'payment' } })).toContain('write "Payment"');
+    expect(problems({ paymentScheme: { equals: 'bolt12' } })).toContain('not how the paymentScheme fact is spelled');
+    expect(problems({ paymentMethod: { notIn: ['LIGHTNING'] } })).toContain('write "lightning"');
+    expect(problems({ paymentMethod: { glob: 'c*' } })).toContain('not a glob');
+    expect(problems({ scheme: { equals: 'L402' } })).toContain('paymentScheme: "L402"');
+    expect(problems({ method: { equals: 'Cashu' } })).toContain('paymentMethod: "cashu"');
+    expect(problems({ scheme: { equals: 'https' }, method: { equals: 'GET' } })).toBe('');
+  });
+});

@@ -29,6 +29,14 @@ export interface RuleVerdict {
   compiled?: CompiledRule | undefined;
 }
 
+/**
+ * Facts a tool learns only as it runs, and decides again (`CanonicalCall.recheck`) with their
+ * real values before acting on them: `pay.fetch` knows what a 402 asks only when it arrives, and
+ * the payer rechecks before reserving or paying. Missing at the call, an allow rule may pass on
+ * them (to be decided again); a deny or approve rule does not match on them yet.
+ */
+const PENDING_FACTS: Readonly<Record<string, ReadonlySet<string>>> = { 'pay.fetch': new Set(['amountSats', 'paymentScheme', 'paymentMethod']) };
+
 const list = (value: string | readonly string[] | undefined): readonly string[] => (value === undefined ? [] : typeof value === 'string' ? [value] : value);
 
 /**
@@ -169,10 +177,21 @@ function asFact(value: unknown): FactValue | undefined {
  * (default deny once a tool has rules). A condition without a verdict refuses, naming its rule.
  */
 export function evaluateRules(tool: string, rules: readonly CompiledRule[], facts: Facts, actor: string | undefined): RuleVerdict {
+  const pending = PENDING_FACTS[tool];
   for (const rule of rules) {
     if (rule.actors !== undefined && (actor === undefined || !rule.actors.has(actor))) continue;
     let matched = true;
+    let deferred: string | undefined;
     for (const { fact, test } of rule.tests) {
+      if (pending !== undefined && pending.has(fact) && !Object.hasOwn(facts, fact)) {
+        // Not known yet: decided again once it is (before anything is paid).
+        if (rule.effect === 'allow') {
+          deferred = fact;
+          continue;
+        }
+        matched = false;
+        break;
+      }
       const verdict = test(factOf(facts, fact));
       if (verdict === undefined) {
         return { effect: 'deny', rule: rule.id, compiled: rule, reason: `rule "${rule.id}" cannot decide on "${fact}" (missing, not a plain value, or too long for its pattern)` };
@@ -182,6 +201,7 @@ export function evaluateRules(tool: string, rules: readonly CompiledRule[], fact
         break;
       }
     }
+    if (matched && deferred !== undefined) return { ...rule.verdict, reason: `${rule.verdict.reason}, until "${deferred}" is known (decided again before paying)` };
     if (matched) return rule.verdict;
   }
   return { effect: 'deny', rule: `default-deny:${tool}`, reason: `no argument rule of "${tool}" allows this call (default deny)` };

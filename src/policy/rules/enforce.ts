@@ -69,6 +69,25 @@ export interface ArgumentRules {
 const DEFAULT_APPROVAL_TIMEOUT_MS = 60_000;
 
 /**
+ * Whether what a person was shown (`shown`) covers a later step's facts: each fact the person
+ * saw is unchanged, except `amountSats`, which may be lower (a 402 asking less than the call's
+ * cap); a fact the call did not have (the payment scheme) is decided by the rules alone. A call
+ * shown without an amount (no `maxAmountSats`) was approved without a cap.
+ */
+function covers(shown: Facts, step: Facts): boolean {
+  for (const [name, value] of Object.entries(step)) {
+    if (!Object.hasOwn(shown, name)) continue;
+    const seen = shown[name];
+    if (name === 'amountSats' && typeof seen === 'number' && typeof value === 'number') {
+      if (value > seen) return false;
+      continue;
+    }
+    if (hashArgs(seen) !== hashArgs(value)) return false;
+  }
+  return true;
+}
+
+/**
  * Compiles `policy.rules` (already validated by the config) into the gate the gateway calls
  * between validation and execution.
  */
@@ -98,20 +117,25 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     // A tool without canonicalize has nothing pinned and no later step to decide: the hot path
     // of host tools stays free of the allocation.
     if (!hasCanonicalize) return;
-    const approvedSha256 = approvedByPerson ? hashArgs(canonical.facts) : undefined;
     const call: CanonicalCall = {
       facts: canonical.facts,
       pinned: canonical.pinned,
       rule: ruleId,
       recheck(facts) {
-        // A later step (a redirect hop) replaces the facts it changes; the rest (an amount) stay.
+        // A later step (a redirect hop, the 402 about to be paid) replaces the facts it changes
+        // or learns (the amount asked, the payment scheme); the rest stay.
         const merged = { ...canonical.facts, ...facts };
         const verdict = evaluateRules(tool, forTool, merged, ctx.actor);
         if (verdict.effect === 'allow') return;
         if (verdict.effect === 'approve' && verdict.rule === ruleId) {
-          // A person approved one URL: a redirect elsewhere (a 307 re-sending a POST) was not shown to them.
-          if (approvedSha256 === undefined || hashArgs(merged) === approvedSha256) return;
-          throw new GatewayError('APPROVAL_REQUIRED', `Call refused: the approval for rule "${ruleId}" covers the request that was shown, not a redirect to another one.`, { data: { rule: ruleId, tool } });
+          // A person approved one URL and amount: a redirect elsewhere (a 307 re-sending a POST),
+          // or a 402 asking more than the call showed, was not shown to them.
+          if (!approvedByPerson || covers(canonical.facts, facts)) return;
+          throw new GatewayError('APPROVAL_REQUIRED', `Call refused: the approval for rule "${ruleId}" covers the request that was shown, not a redirect to another one or a payment of more than it showed.`, { data: { rule: ruleId, tool } });
+        }
+        if (verdict.effect === 'approve') {
+          // Known only now (what a 402 asks): the call was not shown to a person for this rule.
+          throw new GatewayError('APPROVAL_REQUIRED', `Call refused (rule ${verdict.rule}): ${verdict.reason}, which was not known when the call was decided (what a 402 asks, a redirect); a pay.fetch call with maxAmountSats is asked before the 402.`, { data: { rule: verdict.rule, tool } });
         }
         throw refuse(verdict, tool);
       },

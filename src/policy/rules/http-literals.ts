@@ -45,21 +45,46 @@ const CANONICAL: Readonly<Record<string, (value: string) => string | undefined>>
   path: canonicalPath,
 };
 
+/** The payment facts of `pay.fetch` (what its 402 asks), as the payer spells them. */
+const PAYMENT_SCHEMES: Readonly<Record<string, string>> = { l402: 'L402', lsat: 'LSAT', payment: 'Payment', cashu: 'cashu' };
+const PAYMENT_METHODS: Readonly<Record<string, string>> = { lightning: 'lightning', cashu: 'cashu' };
+const PAY_CANONICAL: Readonly<Record<string, (value: string) => string | undefined>> = {
+  ...CANONICAL,
+  paymentScheme: (v) => PAYMENT_SCHEMES[v.toLowerCase()],
+  paymentMethod: (v) => PAYMENT_METHODS[v.toLowerCase()],
+};
+
+/** On `pay.fetch`, `scheme` and `method` are the request's (`https`, `GET`): a payment's value there is a mistake. */
+function paymentValueOnRequestFact(tool: string, fact: string, literal: string): string | undefined {
+  if (tool !== 'pay.fetch') return undefined;
+  if (fact === 'scheme' && PAYMENT_SCHEMES[literal.toLowerCase()] !== undefined) return `"scheme" is the URL's (http, https): write paymentScheme: ${JSON.stringify(PAYMENT_SCHEMES[literal.toLowerCase()])}`;
+  if (fact === 'method' && PAYMENT_METHODS[literal.toLowerCase()] !== undefined) return `"method" is the HTTP method (GET, POST): write paymentMethod: ${JSON.stringify(PAYMENT_METHODS[literal.toLowerCase()])}`;
+  return undefined;
+}
+
 /**
  * The literals of an HTTP rule that are not spelled as the facts are (`Evil.COM`, `bücher.de`,
  * `get`, `/café`), or of a file rule's extension (`PEM`, `.Key`): such a literal never equals a fact, so a deny rule with it would never match.
  * Returns one message per literal, naming the canonical spelling to write.
  */
 export function nonCanonicalHttpLiterals(tool: string, fact: string, condition: Condition): string[] {
-  const canonical = HTTP_TOOLS.has(tool) ? CANONICAL[fact] : FS_TOOLS.has(tool) && fact === 'extension' ? canonicalExtension : undefined;
+  const canonical = tool === 'pay.fetch' ? PAY_CANONICAL[fact] : HTTP_TOOLS.has(tool) ? CANONICAL[fact] : FS_TOOLS.has(tool) && fact === 'extension' ? canonicalExtension : undefined;
   if (canonical === undefined) return [];
   const literals: unknown[] = [condition.equals, ...(condition.in ?? []), ...(condition.notIn ?? []), ...(condition.anyIn ?? [])];
   if (fact === 'path' && condition.prefix !== undefined) literals.push(...(typeof condition.prefix === 'string' ? [condition.prefix] : condition.prefix));
   const problems: string[] = [];
   for (const literal of literals) {
     if (typeof literal !== 'string') continue;
+    const misplaced = paymentValueOnRequestFact(tool, fact, literal);
+    if (misplaced !== undefined) {
+      problems.push(`${JSON.stringify(literal)} is a payment's, not the request's: ${misplaced}`);
+      continue;
+    }
     const spelled = canonical(literal);
     if (spelled !== literal) problems.push(`${JSON.stringify(literal)} is not how the ${fact} fact is spelled${spelled === undefined ? '' : `: write ${JSON.stringify(spelled)}`}`);
+  }
+  if (condition.glob !== undefined && tool === 'pay.fetch' && (fact === 'paymentScheme' || fact === 'paymentMethod')) {
+    problems.push(`${fact} takes equals, in or notIn (${Object.values(fact === 'paymentScheme' ? PAYMENT_SCHEMES : PAYMENT_METHODS).join(', ')}), not a glob`);
   }
   if (condition.glob !== undefined && (fact === 'host' || fact === 'scheme' || fact === 'method')) {
     for (const glob of typeof condition.glob === 'string' ? [condition.glob] : condition.glob) {
