@@ -21,6 +21,7 @@ interface Series {
 
 /** Per tool name (registered tools and `(unknown)`: bounded), built on first use. */
 interface ToolInfo {
+  readonly tool: string;
   readonly spanName: string;
   readonly attributes: Readonly<Record<string, string>>;
   readonly calls: Readonly<Record<AuditRecord['decision'], Series>>;
@@ -104,7 +105,7 @@ export async function createTelemetry(): Promise<CallTelemetry | undefined> {
     let info = tools.get(tool);
     if (info === undefined) {
       const bound = (decision: string): Series => ({ count: 0, attributes: { 'portcullis.tool': tool, 'portcullis.decision': decision } });
-      info = { spanName: `portcullis.call ${tool}`, attributes: { 'portcullis.tool': tool }, calls: { allow: bound('allow'), deny: bound('deny'), error: bound('error') } };
+      info = { tool, spanName: `portcullis.call ${tool}`, attributes: { 'portcullis.tool': tool }, calls: { allow: bound('allow'), deny: bound('deny'), error: bound('error') } };
       tools.set(tool, info);
     }
     return info;
@@ -149,7 +150,8 @@ export async function createTelemetry(): Promise<CallTelemetry | undefined> {
     const parent = context.active();
     if (tracer === undefined) return new Traced(info, undefined, parent);
     // `actor` has passed the gateway's checks (1-256 characters, no control characters) or is undefined.
-    const attributes = actor === undefined ? info.attributes : { ...info.attributes, 'portcullis.actor': actor };
+    // An object literal, not a spread: spreading an attribute object costs ~0.7 us here.
+    const attributes = actor === undefined ? info.attributes : { 'portcullis.tool': info.tool, 'portcullis.actor': actor };
     let span: OtelApi.Span | undefined;
     try {
       span = tracer.startSpan(info.spanName, { kind: SpanKind.INTERNAL, attributes }, parent);
