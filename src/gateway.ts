@@ -81,7 +81,7 @@ export interface GatewayDeps {
    * of a fleet must use the same key, so a missing key is `CONFIG_INVALID`, never a new one.
    */
   keyProvider?: KeyProvider;
-  /** `false`: no OpenTelemetry spans or metrics even when `@opentelemetry/api` is installed. @default true */
+  /** `false`: no OpenTelemetry spans or metrics even with `@opentelemetry/api` and an SDK registered (register it before createGateway). @default true */
   telemetry?: boolean;
 }
 
