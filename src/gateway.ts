@@ -82,7 +82,7 @@ export interface GatewayDeps {
    * of a fleet must use the same key, so a missing key is `CONFIG_INVALID`, never a new one.
    */
   keyProvider?: KeyProvider;
-  /** `false`: no OpenTelemetry spans or metrics even when `@opentelemetry/api` is installed. @default true */
+  /** `false`: no OpenTelemetry spans or metrics even with `@opentelemetry/api` and an SDK registered (register it before createGateway). @default true */
   telemetry?: boolean;
 }
 
@@ -150,7 +150,7 @@ interface RegisteredTool {
  */
 export async function createGateway(config: GatewayConfig = {}, deps: GatewayDeps = {}): Promise<Gateway> {
   const resolved = parseConfig(config);
-  // OpenTelemetry, when `@opentelemetry/api` is installed (loaded once per process); else nothing per call.
+  // OpenTelemetry, when `@opentelemetry/api` is installed and an SDK is registered; else nothing per call.
   const telemetry = deps.telemetry === false ? undefined : await createTelemetry();
   const now = deps.now ?? Date.now;
   const logger: Logger = deps.logger ?? { warn: (message) => process.emitWarning(message, { code: 'PORTCULLIS' }) };
@@ -262,6 +262,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     const requestId = contextError === undefined && ctx.requestId !== undefined ? ctx.requestId : randomUUID();
     if (!audit.tryReserve()) await audit.reserve(ctx.signal);
     const actor = contextError === undefined ? ctx.actor : undefined;
+    const traced = telemetry?.start(name, tools.has(name), actor); // OpenTelemetry: a span per audited call
     const run = new CallRun(actor, requestId);
     inFlight.add(run);
     const callerSignal = ctx.signal;
@@ -296,7 +297,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
       const gate = argumentRules.gate(entry.tool, parsed.data, run);
       if (gate !== undefined) await gate;
       run.throwIfStopped();
-      let result = entry.tool.execute(parsed.data, run);
+      let result = traced === undefined ? entry.tool.execute(parsed.data, run) : traced.run(entry.tool, parsed.data, run);
       // A synchronous tool has already finished: only a promise needs a timer and a race.
       if (isPromiseLike(result)) result = await run.race(result, name, entry.limits.timeoutMs);
       const bytes = measured(entry, name, result);
@@ -310,6 +311,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
       // Exactly one record per call, whichever way it ended.
       record!.duration_ms = now() - startedMs;
       audit.record(record!);
+      traced?.end(record!);
       if (onCallerAbort !== undefined) callerSignal?.removeEventListener('abort', onCallerAbort);
       inFlight.delete(run);
       if (inFlight.size === 0) settled?.();
@@ -345,7 +347,7 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
   for (const message of configWarnings(resolved)) logger.warn(message);
 
   return {
-    call: telemetry === undefined ? call : telemetry.wrap(call),
+    call,
     register,
     listTools(ctx = {}) {
       const listed: ListedTool[] = [];

@@ -85,6 +85,43 @@ describe('OpenTelemetry', () => {
     expect(second?.spanContext().traceId).toBe(step?.spanContext().traceId);
   });
 
+  it("runs an async host tool inside the call's span: its own spans, after an await, nest under the call, which nests under the caller's", async () => {
+    await using gw = await gateway();
+    const tracer = trace.getTracer('host');
+    gw.register(
+      defineTool({
+        name: 'demo.slow',
+        description: 'Awaits, then starts a span of its own.',
+        inputSchema: z.object({}),
+        execute: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          tracer.startSpan('host.inner').end();
+          return null;
+        },
+      }),
+    );
+    await tracer.startActiveSpan('agent.step', async (step) => {
+      await gw.call('demo.slow', {});
+      step.end();
+    });
+    const [inner, call, step] = spans.getFinishedSpans();
+    expect([inner?.name, call?.name, step?.name]).toEqual(['host.inner', 'portcullis.call demo.slow', 'agent.step']);
+    expect(inner?.parentSpanContext?.spanId).toBe(call?.spanContext().spanId);
+    expect(call?.parentSpanContext?.spanId).toBe(step?.spanContext().spanId);
+    // After the call, the caller's context is its own again.
+    expect(trace.getActiveSpan()).toBeUndefined();
+  });
+
+  it('an agent-chosen tool name never reaches a span, even with an invalid context; an invalid actor is left out', async () => {
+    await using gw = await gateway();
+    await expect(gw.call(`evil.${SECRET}`, {}, { actor: 'bad\u0000actor' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(gw.call('demo.echo', { text: 'x' }, { actor: 'x'.repeat(257) })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(spans.getFinishedSpans().map((s) => [s.name, s.attributes])).toEqual([
+      ['portcullis.call (unknown)', { 'portcullis.tool': '(unknown)', 'portcullis.decision': 'deny', 'portcullis.error_code': 'VALIDATION_FAILED' }],
+      ['portcullis.call demo.echo', { 'portcullis.tool': 'demo.echo', 'portcullis.decision': 'deny', 'portcullis.error_code': 'VALIDATION_FAILED' }],
+    ]);
+  });
+
   it('counts calls by tool and decision and refusals by code, with agent-chosen names folded into (unknown)', async () => {
     await using gw = await gateway();
     for (let i = 0; i < 3; i++) await gw.call('demo.echo', { text: 'x' });
