@@ -1,5 +1,5 @@
 // `portcullis check --config FILE`: validates a config and prints what it allows, starting nothing.
-import { parseConfig, type ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config.js';
 import { createPolicy } from '../policy/engine.js';
 import { spellOut } from '../util/escape.js';
 import { describeConfigError, loadServeConfig, parseServeFlags, type ServeFlags } from './load.js';
@@ -102,6 +102,7 @@ export function describeConfig(config: ResolvedConfig, source: string): string[]
   lines.push('', 'server:');
   row('transport', s.transport === 'http' ? `http on ${show(s.host)}:${s.port} (/mcp, /health, /ready)` : 'stdio');
   row('name', show(s.name));
+  row('tool names', s.toolNames === 'underscore' ? 'underscore (fs.readFile shown as fs_readFile)' : 'dotted');
   if (s.transport === 'http') row('cors origins', list(s.corsOrigins));
   return lines;
 }
@@ -123,7 +124,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
   const warnings: string[] = [];
   let config: ResolvedConfig;
   try {
-    config = parseConfig(await loadServeConfig(flags, process.env, (message) => warnings.push(message)));
+    config = (await loadServeConfig(flags, process.env, (message) => warnings.push(message))).resolved;
   } catch (error) {
     console.error(describeConfigError(error));
     return EXIT.usage;
