@@ -45,6 +45,9 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     return isGatewayError(error) && error.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failure;
   }
   const wallets = runtime;
+  if (gw.listTools().length === 0) {
+    stderrWarn('no tool is allowed: clients will see an empty tool list. List the tools to serve in policy.allowTools (allow_tools in the config file).');
+  }
 
   const { transport, host, port, corsOrigins, name, toolNames } = gw.config.server;
   const version = packageVersion();
