@@ -13,7 +13,7 @@ export const SERVE_USAGE = `usage: portcullis serve [--config FILE] [--transport
   --host ADDR            address the HTTP transport binds; default: server.host, else 127.0.0.1
   --port N               port of the HTTP transport (0: a free one); default: server.port, else 3000
   --tool-names MODE      'underscore' shows fs.readFile as fs_readFile, for clients that only
-                         accept [a-zA-Z0-9_-]{1,64}; default: dotted
+                         accept [a-zA-Z0-9_-]{1,64}; default: server.toolNames, else dotted
 
 Logs go to stderr. SIGINT or SIGTERM (or, on stdio, the client closing stdin) stops the server:
 the audit log is flushed and the gateway closed before it exits.`;
