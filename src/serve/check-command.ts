@@ -2,6 +2,7 @@
 import type { ResolvedConfig } from '../config.js';
 import { createPolicy } from '../policy/engine.js';
 import { spellOut } from '../util/escape.js';
+import { describeRules } from './describe-rules.js';
 import { describeConfigError, loadServeConfig, parseServeFlags, type ServeFlags } from './load.js';
 import { CHECK_USAGE, EXIT, print } from './usage.js';
 
@@ -44,6 +45,8 @@ export function describeConfig(config: ResolvedConfig, source: string): string[]
   for (const [actor, rules] of Object.entries(config.policy.actors)) {
     row(`actor ${show(actor)}`, `allow ${list(rules.allowTools ?? ['(global)'])}; deny ${list(rules.denyTools ?? [])}`);
   }
+
+  lines.push('', 'argument rules (policy.rules, in order: the first that matches decides; a tool with rules refuses a call none matches):', ...describeRules(config.policy.rules));
 
   lines.push('', 'built-in tools:');
   for (const { section, tools, present } of BUILT_IN) {
