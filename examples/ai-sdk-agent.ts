@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateText, stepCountIs, type LanguageModel } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
-import { aiTools } from '../src/adapters/ai.js';
-import { createGateway } from '../src/index.js';
+import { aiTools } from 'portcullis/ai';
+import { createGateway } from 'portcullis';
 
 const dir = await mkdtemp(join(tmpdir(), 'portcullis-ai-'));
 await writeFile(join(dir, 'todo.txt'), 'ship the release');

@@ -1,9 +1,9 @@
 // One member of a fleet: every process running this shares one budget, one credential store
 // (paid credentials, pending payments), one audit chain and one set of rate limits on
 // PostgreSQL. Needs a database (PORTCULLIS_STATE_URL), the fleet's key and an NWC wallet.
-import { createGateway } from '../src/index.js';
-import { nwcWallet } from '../src/pay/index.js';
-import { keyFile } from '../src/store/index.js';
+import { createGateway } from 'portcullis';
+import { nwcWallet } from 'portcullis/pay';
+import { keyFile } from 'portcullis/store';
 
 // The same 32-byte key on every machine (base64 text or 32 raw bytes), put there by your secret
 // manager: a missing file is CONFIG_INVALID, never a new key. In containers: envKey().

@@ -1,8 +1,8 @@
 // The gateway's tools as LangChain tools: invoked the way an agent executor invokes them,
 // with a tool-call message. Bind them to any chat model with `model.bindTools(tools)`.
 import { z } from 'zod';
-import { langchainTools } from '../src/adapters/langchain.js';
-import { createGateway, defineTool } from '../src/index.js';
+import { langchainTools } from 'portcullis/langchain';
+import { createGateway, defineTool } from 'portcullis';
 
 const gw = await createGateway({ policy: { allowTools: ['shop.*'], denyTools: ['shop.refund'] } });
 gw.register(defineTool({ name: 'shop.price', description: 'Price of an item, in cents.', inputSchema: z.strictObject({ sku: z.string().max(20) }), execute: ({ sku }) => ({ sku, cents: 1999 }) }));

@@ -7,8 +7,8 @@
 import { mkdir } from 'node:fs/promises';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { registerGatewayTools } from '../src/adapters/mcp/index.js';
-import { createGateway } from '../src/index.js';
+import { registerGatewayTools } from 'portcullis/mcp';
+import { createGateway } from 'portcullis';
 
 const dataDir = process.env.DATA_DIR ?? './data';
 await mkdir(dataDir, { recursive: true });

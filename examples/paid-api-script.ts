@@ -1,8 +1,8 @@
 // A script that calls a paid API (HTTP 402, L402) within a budget. With NWC_URI_FILE set (a
 // 0600 file holding a nostr+walletconnect:// URI) it pays with that real wallet and calls
 // PAID_API_URL; otherwise it runs offline against a local demo API and a demo wallet.
-import { createGateway } from '../src/index.js';
-import { nwcWallet, type Wallet } from '../src/pay/index.js';
+import { createGateway } from 'portcullis';
+import { nwcWallet, type Wallet } from 'portcullis/pay';
 import { startL402Server } from '../test/helpers/l402-server.js';
 import { fakeLightning } from '../test/helpers/lightning.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { z } from 'zod';
-import { createGateway, defineTool, isGatewayError, verifyAuditLog } from '../src/index.js';
+import { createGateway, defineTool, isGatewayError, verifyAuditLog } from 'portcullis';
 import { startL402Server } from '../test/helpers/l402-server.js';
 import { fakeLightning } from '../test/helpers/lightning.js';
 

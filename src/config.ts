@@ -153,6 +153,11 @@ const serverSchema = z.strictObject({
   corsOrigins: z.array(z.string().min(1)).default([]),
   /** Server name announced to MCP clients. @default 'portcullis' */
   name: z.string().min(1).default('portcullis'),
+  /**
+   * How tools are named to MCP clients: `'underscore'` shows `fs.readFile` as `fs_readFile`, for
+   * clients that only accept `[a-zA-Z0-9_-]{1,64}` (calls are mapped back). @default 'dotted'
+   */
+  toolNames: z.enum(['dotted', 'underscore']).default('dotted'),
 });
 
 const sharedStateSchema = z

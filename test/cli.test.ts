@@ -198,10 +198,57 @@ server:
     expect(refused.stderr).toMatch(/alowTools is not a known option \(did you mean "allowTools"\?\)/);
     expect(refused.stderr).toMatch(/globalTimeoutMs/);
 
+    // A config without rules says so.
+    expect(ok.stdout).toMatch(/argument rules \(policy\.rules.*\n {2}\(none/);
+
     expect((await cli('check')).code).toBe(2);
     expect((await cli('check', '--config', dir.join('missing.yaml'))).code).toBe(2);
     const serveBad = await cli('serve', '--config', bad);
     expect(serveBad.code).toBe(2);
     expect(serveBad.stderr).toMatch(/CONFIG_INVALID/);
   }, 120_000);
+
+  it('check prints the argument rules in order (id, effect, tool, actors, each condition), text from the config spelled out', async () => {
+    await using dir = await tempDir();
+    const file = dir.join('rules.yaml');
+    await writeFile(
+      file,
+      `policy:
+  allow_tools: ["fs.*"]
+  rules:
+    - id: no-keys
+      tool: fs.readFile
+      effect: deny
+      when:
+        extension: { any_in: [".pem", ".key"] }
+        path: { not_under: ["${dir.path}/data"], glob: "*.txt\\u202e" }
+    - id: ops-only
+      tool: fs.listDir
+      actors: [ops, "ev\\u202eil"]
+      effect: approve
+      approval_timeout_ms: 5000
+      description: "ask first\\u001b[2J"
+    - id: read-rest
+      tool: fs.readFile
+      effect: allow
+`,
+    );
+    const result = await cli('check', '--config', file);
+    expect(result.code, result.stderr).toBe(0);
+    const section = result.stdout.slice(result.stdout.indexOf('argument rules'), result.stdout.indexOf('built-in tools'));
+    expect(section.split('\n').slice(1).filter((line) => line !== '')).toEqual([
+      '  no-keys                DENY fs.readFile for every caller',
+      '      when extension anyIn [".pem",".key"]',
+      // Operators in the schema's order.
+      `      when path glob "*.txt\\u202e" and notUnder ["${dir.path}/data"]`,
+      '  ops-only               APPROVE fs.listDir for actors ops, ev\\u202eil',
+      '      when (always: no conditions)',
+      '      approval within 5000 ms',
+      '      description "ask first\\u001b[2J"',
+      '  read-rest              ALLOW fs.readFile for every caller',
+      '      when (always: no conditions)',
+    ]);
+    expect(result.stdout).not.toContain('\u001b');
+    expect(result.stdout).not.toContain('\u202e');
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,6 +11,22 @@ import { tempDir } from './helpers/temp-dir.js';
 const run = promisify(execFile);
 
 describe('examples', () => {
+  it("import the package by name ('portcullis', 'portcullis/pay', ...) as a user's project would; only the offline demo servers come from ../test", async () => {
+    const files = (await readdir('examples')).filter((file) => file.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(5);
+    const relative: string[] = [];
+    for (const file of files) {
+      const source = await readFile(`examples/${file}`, 'utf8');
+      expect(source, file).toMatch(/from 'portcullis(\/[a-z-]+)?'/);
+      for (const [, specifier] of source.matchAll(/from '(\.[^']+)'/g)) {
+        if (!specifier?.startsWith('../test/helpers/')) relative.push(`${file}: ${specifier}`);
+      }
+    }
+    // The ecash demo's local mint speaks through a guarded request function that is not public.
+    expect(relative).toEqual(['ecash-script.ts: ../src/pay/wallets/cashu/mint-request.js']);
+  });
+
+
   it('mcp-server.ts serves the file tools over stdio to a real MCP client', async () => {
     await using dir = await tempDir();
     await writeFile(dir.join('hello.txt'), 'from the data dir');

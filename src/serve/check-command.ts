@@ -1,7 +1,8 @@
 // `portcullis check --config FILE`: validates a config and prints what it allows, starting nothing.
-import { parseConfig, type ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config.js';
 import { createPolicy } from '../policy/engine.js';
 import { spellOut } from '../util/escape.js';
+import { describeRules } from './describe-rules.js';
 import { describeConfigError, loadServeConfig, parseServeFlags, type ServeFlags } from './load.js';
 import { CHECK_USAGE, EXIT, print } from './usage.js';
 
@@ -44,6 +45,8 @@ export function describeConfig(config: ResolvedConfig, source: string): string[]
   for (const [actor, rules] of Object.entries(config.policy.actors)) {
     row(`actor ${show(actor)}`, `allow ${list(rules.allowTools ?? ['(global)'])}; deny ${list(rules.denyTools ?? [])}`);
   }
+
+  lines.push('', 'argument rules (policy.rules, in order: the first that matches decides; a tool with rules refuses a call none matches):', ...describeRules(config.policy.rules));
 
   lines.push('', 'built-in tools:');
   for (const { section, tools, present } of BUILT_IN) {
@@ -102,6 +105,7 @@ export function describeConfig(config: ResolvedConfig, source: string): string[]
   lines.push('', 'server:');
   row('transport', s.transport === 'http' ? `http on ${show(s.host)}:${s.port} (/mcp, /health, /ready)` : 'stdio');
   row('name', show(s.name));
+  row('tool names', s.toolNames === 'underscore' ? 'underscore (fs.readFile shown as fs_readFile)' : 'dotted');
   if (s.transport === 'http') row('cors origins', list(s.corsOrigins));
   return lines;
 }
@@ -123,7 +127,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
   const warnings: string[] = [];
   let config: ResolvedConfig;
   try {
-    config = parseConfig(await loadServeConfig(flags, process.env, (message) => warnings.push(message)));
+    config = (await loadServeConfig(flags, process.env, (message) => warnings.push(message))).resolved;
   } catch (error) {
     console.error(describeConfigError(error));
     return EXIT.usage;

@@ -1,8 +1,8 @@
 // The configuration `portcullis serve` and `portcullis check` build: the YAML file, the
 // environment over it, the command-line flags over both, exactly as a host would in code.
 import { parseArgs } from 'node:util';
-import type { GatewayConfig } from '../config.js';
-import { configFromEnv, loadConfigFile, mergeConfig } from '../config-loaders.js';
+import { parseConfig, type GatewayConfig, type ResolvedConfig } from '../config.js';
+import { loadGatewayConfig, mergeConfig, type RuntimeHints } from '../config-loaders.js';
 import { isGatewayError } from '../errors.js';
 import type { McpToolNames } from '../adapters/mcp/names.js';
 import { spellOut } from '../util/escape.js';
@@ -65,19 +65,32 @@ export function parseServeFlags(argv: readonly string[], command: 'serve' | 'che
   return flags;
 }
 
+/** Variables `serve` reads itself (not configuration): not refused as unknown. */
+export const SERVE_VARIABLES: readonly string[] = ['CASHU_MINTS'];
+
+/** What {@link loadServeConfig} returns: the config with the flags applied, and the runtime hints of the environment. */
+export interface ServeConfig {
+  config: GatewayConfig;
+  resolved: ResolvedConfig;
+  hints: RuntimeHints;
+}
+
 /**
- * The config file (when given), the environment merged over it, and the flags over both.
+ * The config file (when given), the environment over it (`loadGatewayConfig`, as a host would
+ * call it), and the flags over both.
  *
- * @throws GatewayError `CONFIG_INVALID` for an unreadable file, bad YAML or a malformed variable.
+ * @throws GatewayError `CONFIG_INVALID` for an unreadable file, bad YAML or a malformed or unknown variable.
  */
-export async function loadServeConfig(flags: ServeFlags, env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void): Promise<GatewayConfig> {
-  const file = flags.config === undefined ? {} : await loadConfigFile(flags.config);
-  const fromEnv = configFromEnv(env, { warn });
+export async function loadServeConfig(flags: ServeFlags, env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void): Promise<ServeConfig> {
+  const loaded = await loadGatewayConfig({ file: flags.config, env, warn, otherVariables: SERVE_VARIABLES });
   const server: Record<string, unknown> = {};
   if (flags.transport !== undefined) server.transport = flags.transport;
   if (flags.host !== undefined) server.host = flags.host;
   if (flags.port !== undefined) server.port = flags.port;
-  return mergeConfig(file, fromEnv, { server });
+  if (flags.toolNames !== undefined) server.toolNames = flags.toolNames;
+  if (Object.keys(server).length === 0) return loaded;
+  const config = mergeConfig(loaded.config, { server });
+  return { config, resolved: parseConfig(config), hints: loaded.hints };
 }
 
 /** A configuration error as lines for a person: the message, then each issue; text from the config spelled out. */

@@ -8,13 +8,14 @@ import { createGateway, type Gateway } from '../gateway.js';
 import { isGatewayError } from '../errors.js';
 import { spellOut } from '../util/escape.js';
 import { describeConfigError, loadServeConfig, parseServeFlags, stderrWarn, type ServeFlags } from './load.js';
+import { buildRuntime, type ServeRuntime } from './runtime.js';
 import { EXIT, isMisuse, packageVersion, print, SERVE_USAGE } from './usage.js';
 
 /** How long shutdown may take (closing calls in flight, flushing the audit) before exit 1. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 function log(message: string): void {
-  process.stderr.write(`portcullis: ${message}\n`);
+  process.stderr.write(`portcullis: ${spellOut(message)}\n`);
 }
 
 /** `portcullis serve`: resolves with the exit code once the server has stopped. */
@@ -33,15 +34,22 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   }
 
   let gw: Gateway;
+  let runtime: ServeRuntime | undefined;
   try {
-    const config = await loadServeConfig(flags, process.env, stderrWarn);
-    gw = await createGateway(config, { logger: { warn: stderrWarn } });
+    const { config, resolved, hints } = await loadServeConfig(flags, process.env, stderrWarn);
+    runtime = await buildRuntime(hints, resolved, process.env, log, stderrWarn);
+    gw = await createGateway(config, { logger: { warn: stderrWarn }, ...runtime.deps });
   } catch (error) {
+    await runtime?.close();
     console.error(describeConfigError(error));
     return isGatewayError(error) && error.code === 'CONFIG_INVALID' ? EXIT.usage : EXIT.failure;
   }
+  const wallets = runtime;
+  if (gw.listTools().length === 0) {
+    stderrWarn('no tool is allowed: clients will see an empty tool list. List the tools to serve in policy.allowTools (allow_tools in the config file).');
+  }
 
-  const { transport, host, port, corsOrigins, name } = gw.config.server;
+  const { transport, host, port, corsOrigins, name, toolNames } = gw.config.server;
   const version = packageVersion();
   let stopping = false;
   let closeTransport: () => Promise<void>;
@@ -53,7 +61,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
         corsOrigins,
         name,
         version,
-        toolNames: flags.toolNames,
+        toolNames,
         warn: stderrWarn,
         ready: () => !stopping && gw.audit.health().healthy,
       });
@@ -61,13 +69,14 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       log(`MCP endpoint ${http.url} (GET /health, GET /ready); ${gw.listTools().length} tools allowed`);
     } else {
       const server = new McpServer({ name, version });
-      registerGatewayTools(server, gw, { actor: 'mcp-stdio', toolNames: flags.toolNames });
+      registerGatewayTools(server, gw, { actor: 'mcp-stdio', toolNames });
       await server.connect(new StdioServerTransport());
       closeTransport = () => server.close();
       log(`serving MCP over stdio; ${gw.listTools().length} tools allowed`);
     }
   } catch (error) {
     await gw.close().catch(() => undefined);
+    await wallets.close();
     console.error(describeConfigError(error));
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') console.error(`cannot listen on ${spellOut(host)}:${port}: ${code}`);
@@ -93,6 +102,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
           log(`closing the gateway failed: ${spellOut(error instanceof Error ? error.message : String(error))}`);
           code = EXIT.failure;
         }
+        await wallets.close();
         clearTimeout(timer);
         resolve(code);
       })();

@@ -13,7 +13,10 @@ export const SERVE_USAGE = `usage: portcullis serve [--config FILE] [--transport
   --host ADDR            address the HTTP transport binds; default: server.host, else 127.0.0.1
   --port N               port of the HTTP transport (0: a free one); default: server.port, else 3000
   --tool-names MODE      'underscore' shows fs.readFile as fs_readFile, for clients that only
-                         accept [a-zA-Z0-9_-]{1,64}; default: dotted
+                         accept [a-zA-Z0-9_-]{1,64}; default: server.toolNames, else dotted
+
+Wallets come from the environment: NWC_URI_FILE (a 0600 file) or NWC_URI an NWC wallet;
+CASHU_TOKENS with CASHU_MINTS a Cashu wallet over the credential store, the token file imported.
 
 Logs go to stderr. SIGINT or SIGTERM (or, on stdio, the client closing stdin) stops the server:
 the audit log is flushed and the gateway closed before it exits.`;
@@ -21,7 +24,7 @@ the audit log is flushed and the gateway closed before it exits.`;
 export const CHECK_USAGE = `usage: portcullis check --config FILE
 
   Validates the config (with the environment merged over it, as serve does) and prints what it
-  allows: tools, filesystem roots, domains, payment caps, server. Starts nothing.`;
+  allows: tools, argument rules, filesystem roots, domains, payment caps, server. Starts nothing.`;
 
 export const AUDIT_USAGE = `usage: portcullis audit verify FILE [--head SEQ:HASH] [--key KEYFILE] [--public-key PEMFILE]
 

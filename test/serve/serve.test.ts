@@ -127,6 +127,39 @@ describe('portcullis serve over stdio', () => {
   }, 60_000);
 });
 
+describe('server.toolNames', () => {
+  it("shows underscores when the config file says tool_names: underscore; --tool-names dotted overrides it", async () => {
+    await using dir = await tempDir();
+    const config = await seedConfig(dir, 'server:\n  tool_names: underscore\n');
+    const listed = async (...flags: string[]): Promise<string[]> => {
+      const transport = new StdioClientTransport({ command: process.execPath, args: [...CLI, 'serve', '--config', config, ...flags], cwd: process.cwd(), env: ENV, stderr: 'pipe' });
+      const client = new Client({ name: 'serve-test', version: '1.0.0' });
+      await client.connect(transport);
+      const names = (await client.listTools()).tools.map((t) => t.name).sort();
+      if (names.includes('fs_readFile')) {
+        expect(await client.callTool({ name: 'fs_readFile', arguments: { path: 'hello.txt' } })).toMatchObject({ structuredContent: { content: 'hello from the data dir' } });
+      }
+      const pid = transport.pid;
+      await client.close();
+      await gone(pid);
+      return names;
+    };
+    expect(await listed()).toEqual(['fs_listDir', 'fs_readFile']);
+    expect(await listed('--tool-names', 'dotted')).toEqual(['fs.listDir', 'fs.readFile']);
+    expect((await readAudit(dir.join('audit.jsonl'))).map((r) => [r.tool, r.decision])).toEqual([['fs.readFile', 'allow']]);
+  }, 60_000);
+
+  it('refuses a value other than dotted or underscore with exit 2, naming the key', async () => {
+    await using dir = await tempDir();
+    const config = await seedConfig(dir, 'server:\n  tool_names: Underscore\n');
+    const child = spawn(process.execPath, [...CLI, 'serve', '--config', config], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await exitOf(child)).toBe(2);
+    expect(stderr).toMatch(/CONFIG_INVALID.*server\.toolNames/s);
+  }, 60_000);
+});
+
 describe('portcullis serve over HTTP', () => {
   it('serves /mcp to the SDK client, answers /health and /ready without auth or detail, and flushes the audit on SIGTERM', async () => {
     await using dir = await tempDir();
