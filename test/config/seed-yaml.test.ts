@@ -22,7 +22,7 @@ describe("the seed's own config.yaml", () => {
   it('loads in full: server, policy, per_tool, audit, filesystem, http_fetch and postgres', async () => {
     const warnings: string[] = [];
     const { resolved, hints } = await loadGatewayConfig({ file: SEED, env: {}, warn: (m) => warnings.push(m) });
-    expect(resolved.server).toEqual({ transport: 'stdio', port: 3000, host: '127.0.0.1', corsOrigins: ['https://app.example.com'], name: 'portcullis' });
+    expect(resolved.server).toEqual({ transport: 'stdio', port: 3000, host: '127.0.0.1', corsOrigins: ['https://app.example.com'], name: 'portcullis', toolNames: 'dotted' });
     expect(resolved.policy).toMatchObject({
       defaultDeny: true,
       allowTools: ['fs.readFile', 'http.fetch', 'db.query'],
