@@ -262,7 +262,8 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     const requestId = contextError === undefined && ctx.requestId !== undefined ? ctx.requestId : randomUUID();
     if (!audit.tryReserve()) await audit.reserve(ctx.signal);
     const actor = contextError === undefined ? ctx.actor : undefined;
-    const traced = telemetry?.start(name, tools.has(name), actor); // OpenTelemetry: a span per audited call
+    const entry = tools.get(name);
+    const traced = telemetry?.start(name, entry !== undefined, actor); // OpenTelemetry: a span per audited call
     const run = new CallRun(actor, requestId);
     inFlight.add(run);
     const callerSignal = ctx.signal;
@@ -281,7 +282,6 @@ export async function createGateway(config: GatewayConfig = {}, deps: GatewayDep
     try {
       if (contextError !== undefined) throw contextError;
       if (argsSha256 === null) throw new GatewayError('VALIDATION_FAILED', `Arguments for ${name} must be plain JSON (no cycles or bigints).`);
-      const entry = tools.get(name);
       if (entry === undefined) {
         throw new GatewayError('TOOL_NOT_FOUND', `No tool named ${quote(name)}. Call listTools() to see the tools you may use.`);
       }

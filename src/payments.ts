@@ -99,7 +99,8 @@ export async function openPayments(
     onEvent: parts.onEvent,
     now: parts.now,
   });
-  const tools: ToolDefinition[] = deps.wallet === undefined && deps.cashu === undefined ? [] : [payFetchTool(pay, config.allowedMethods as [string, ...string[]])];
-  tools.push(...payTools({ ...parts, ...deps, config, index }));
+  // pay.fetch and the 402-mcp tools come with a wallet (payTools is empty without one).
+  const tools: ToolDefinition[] =
+    deps.wallet === undefined && deps.cashu === undefined ? [] : [payFetchTool(pay, config.allowedMethods as [string, ...string[]]), ...payTools({ ...parts, ...deps, config, index })];
   return { pay, credentials, tools };
 }

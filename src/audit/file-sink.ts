@@ -76,6 +76,8 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
   let pendingRecords = 0;
   let stagedHead: ChainHead | undefined;
   let hasher: ChainHasher | undefined;
+  // The digest of a chained line: keyed when a key is configured (set once, at open).
+  let hashLine: ChainHasher = sha256Hex;
   let sign: ((head: ChainHead) => string) | undefined;
 
   /** True when the last staged line already carries its `head_sig`. */
@@ -94,7 +96,7 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
       if (needed > pending.length) pending = grow(pending, pendingBytes, needed);
       const start = pendingBytes;
       const end = start + pending.write(canonical, start, 'latin1');
-      hash = (hasher ?? sha256Hex)(pending.subarray(start, end));
+      hash = hashLine(pending.subarray(start, end));
       pendingBytes = end - 1 + pending.write(`,"hash":"${hash}"}\n`, end - 1, 'latin1');
     } else {
       // asciiJson escapes what is not ASCII, so the stored line is one byte per character.
@@ -163,7 +165,7 @@ export function jsonlFileSink(options: JsonlFileSinkOptions): JsonlFileSink {
     durableHead: () => head,
 
     async open() {
-      if (options.key !== undefined) hasher = chainHasher(await options.key.getKey());
+      if (options.key !== undefined) hashLine = hasher = chainHasher(await options.key.getKey());
       if (options.signingKey !== undefined) sign = headSigner(options.signingKey);
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       // 'a+' so the tail can be read; O_APPEND keeps every write at the end.

@@ -2,6 +2,9 @@ import { configError, type GatewayConfig } from '../config.js';
 import { type GatewayError } from '../errors.js';
 import { editDistance, nearest } from './nearest.js';
 
+/** A comma-separated list (`CORS_ORIGIN`, `cors`, `CASHU_MINTS`): trimmed, empty items dropped. */
+export const commaList = (raw: string): string[] => raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+
 /**
  * What the environment configures that is not configuration but a runtime object, for the
  * host (or `portcullis serve`) to build and pass to `createGateway(config, deps)`. Never a
@@ -95,7 +98,7 @@ const ENV: ReadonlyMap<string, EnvMapping> = new Map<string, EnvMapping>([
     'CORS_ORIGIN',
     {
       apply: ({ config }, raw, warn) => {
-        const origins = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+        const origins = commaList(raw);
         if (origins.includes('*')) warn('CORS_ORIGIN=*: any web site may call this server from a browser. List the origins that need it instead.');
         section(config, 'server').corsOrigins = origins;
       },
@@ -139,7 +142,7 @@ const ENV: ReadonlyMap<string, EnvMapping> = new Map<string, EnvMapping>([
 ]);
 
 /** The variable names read, for the README and the nearest-name hint. */
-export const ENV_VARIABLES: readonly string[] = [...ENV.keys()];
+const ENV_VARIABLES: readonly string[] = [...ENV.keys()];
 
 /** Variables with the shape of ours: a misspelling or an unknown one of these is refused, not ignored. */
 const OUR_SHAPE = /^(PORTCULLIS_|NWC_|CASHU_|SSRF_|CREDENTIAL_|MAX_(AUTO|SPEND|FEE)|GLOBAL_(TIMEOUT|MAX)|AUDIT_)|_SATS?$/;

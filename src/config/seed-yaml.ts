@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors.js';
 import { configError } from '../config.js';
 import { own, RENAMED_KEYS, RENAMED_TOOLS } from './renames.js';
+import { commaList } from './seed-env.js';
 
 /**
  * Keys whose children are names chosen by the user (tool names, actor ids, domains) and must
@@ -117,7 +118,7 @@ function mapServer(config: Node, source: string): void {
   if (!isNode(server) || !('corsOrigins' in server)) return;
   const cors = server.corsOrigins;
   if (cors === false || cors === null || cors === '') server.corsOrigins = [];
-  else if (typeof cors === 'string') server.corsOrigins = cors.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  else if (typeof cors === 'string') server.corsOrigins = commaList(cors);
   else if (!Array.isArray(cors)) throw configError([{ path: 'server.corsOrigins', message: 'must be an origin, a list of origins, or false' }], source);
 }
 

@@ -64,8 +64,8 @@ export function toolSetChecker(config: ResolvedConfig, warn: (message: string) =
       for (const item of entries) {
         // Host tools are registered after createGateway returns: only names in the built-in
         // tools' namespaces (or renamed ones) are judged now; the rest on register().
-        if (item.matched || !(BUILT_IN_NAMESPACE.test(item.entry) || own(RENAMED_TOOLS, item.entry) !== undefined)) continue;
         const renamed = own(RENAMED_TOOLS, item.entry);
+        if (item.matched || !(BUILT_IN_NAMESPACE.test(item.entry) || renamed !== undefined)) continue;
         const hint = renamed === undefined ? didYouMean(nearest(item.entry, known)) : ` ("${item.entry}" is now "${renamed}")`;
         warn(`${item.path} "${item.entry}" matches no tool${hint}; it has no effect unless a host tool of that name is registered.`);
       }

@@ -157,7 +157,7 @@ export function parseDottedQuad(value: string): IPv4Address | undefined {
 }
 
 /** True for an IPv4 address (as an unsigned 32-bit integer) that is not global unicast. */
-export function isBlockedV4(value: number): boolean {
+function isBlockedV4(value: number): boolean {
   return inV4Ranges(value, BLOCKED_V4);
 }
 

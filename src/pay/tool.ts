@@ -13,7 +13,7 @@ export interface PayFetchResult extends HttpFetchResult {
 }
 
 /** The largest `maxAmountSats` (all bitcoin, in sats, times 1000). */
-const NO_CAP_SATS = 2_100_000_000_000_000;
+export const NO_CAP_SATS = 2_100_000_000_000_000;
 
 /**
  * The `pay.fetch` tool: `http.fetch` that pays an HTTP 402 (L402, Payment, LSAT, or NUT-24

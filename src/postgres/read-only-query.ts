@@ -4,9 +4,6 @@ import { writeEnvelope, type EnvelopeWriter } from './envelope.js';
 import { envelopeBytes, jsonBytes, withBytes } from './result-bytes.js';
 import { guardSocket, type SocketWatch } from './socket-guard.js';
 
-export { jsonBytes };
-
-
 /** A column of a result. */
 export interface Column {
   name: string;

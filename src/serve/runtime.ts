@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config.js';
 import type { RuntimeHints } from '../config-loaders.js';
+import { commaList } from '../config/seed-env.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Wallet } from '../pay/wallet.js';
 import type { CashuWallet } from '../pay/wallets/cashu/wallet.js';
@@ -25,7 +26,7 @@ function invalid(variable: string, message: string, cause?: unknown): GatewayErr
 
 /** `CASHU_MINTS`: the mints the Cashu wallet deals with, comma-separated https URLs. */
 function readMints(raw: string | undefined): string[] {
-  const mints = (raw ?? '').split(',').map((mint) => mint.trim()).filter((mint) => mint !== '');
+  const mints = commaList(raw ?? '');
   if (mints.length === 0) throw invalid('CASHU_MINTS', 'must list the mints the Cashu wallet deals with (comma-separated URLs) when CASHU_TOKENS is set');
   for (const mint of mints) {
     let url: URL;

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { AuditSink } from '../audit/record.js';
 import type { ResolvedConfig } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -51,14 +50,12 @@ export async function openGatewaySharedState(
     throw new GatewayError('CONFIG_INVALID', `The credential key from ${deps.keyProvider.description} is not 32 bytes.`);
   }
   const made = config.pool === undefined;
-  let pool: pg.Pool;
-  if (config.pool === undefined) {
+  let pool = config.pool;
+  if (pool === undefined) {
     const { default: pgModule } = await import('pg');
     pool = new pgModule.Pool({ connectionString: config.connectionString });
     // An idle connection the server dropped: the next query reconnects; never crash the host.
     pool.on('error', (error) => deps.warn(`sharedState: an idle PostgreSQL connection failed (${error.message}).`));
-  } else {
-    pool = config.pool;
   }
   const { schema, owner } = config;
   let spend: PostgresSpendLedger | undefined;

@@ -30,7 +30,7 @@ export interface AcquireOutcome {
 }
 
 /** A lease takes at most this fraction (1/n) of the headroom left in its tightest window. */
-export const LEASE_HEADROOM_DIVISOR = 8;
+const LEASE_HEADROOM_DIVISOR = 8;
 /** Rows are deleted once outside every window: a day (the longest) and a minute of margin. */
 const PRUNE_EVERY_ACQUIRES = 64;
 

@@ -307,7 +307,7 @@ class LeasedLedger {
       } else {
         if (state.current !== undefined) this.#retire(state.current);
         state.current = lease;
-        this.#watch(lease, Math.min(this.idleMs, this.ttlMs));
+        this.#watch(lease, this.idleMs); // idleMs is already at most ttlMs
       }
     }
     return outcome;

@@ -77,7 +77,7 @@ export async function createTelemetry(): Promise<CallTelemetry | undefined> {
   const withMeter = meter !== api.createNoopMeter();
   if (!withTracer && !withMeter) return undefined;
   const tracer = withTracer ? api.trace.getTracer('portcullis') : undefined;
-  const { SpanKind, SpanStatusCode, context, trace } = api;
+  const { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } = api;
 
   // Counted here and reported when the SDK collects (observable counters): an increment per
   // call on a series bound to the tool (or code), no attribute-set lookup per call.
@@ -147,8 +147,9 @@ export async function createTelemetry(): Promise<CallTelemetry | undefined> {
   function start(name: string, registered: boolean, actor: string | undefined): CallTrace {
     const info = registered ? toolInfo(name) : unknown;
     // The caller's active context (a W3C trace context it extracted, or its own span) is the parent.
+    // Without a tracer there is no span to parent: the context is not read.
+    if (tracer === undefined) return new Traced(info, undefined, ROOT_CONTEXT);
     const parent = context.active();
-    if (tracer === undefined) return new Traced(info, undefined, parent);
     // `actor` has passed the gateway's checks (1-256 characters, no control characters) or is undefined.
     // An object literal, not a spread: spreading an attribute object costs ~0.7 us here.
     const attributes = actor === undefined ? info.attributes : { 'portcullis.tool': info.tool, 'portcullis.actor': actor };

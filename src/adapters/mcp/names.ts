@@ -4,7 +4,7 @@ import { GatewayError } from '../../errors.js';
 export type McpToolNames = 'dotted' | 'underscore';
 
 /** The tool names some clients accept (the AI SDK's and OpenAI's function names). */
-export const SAFE_TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const SAFE_TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** Shown names of the given tools, and the way back. */
 export interface ToolNameMap {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ResolvedConfig } from '../../config.js';
 import { GatewayError, isGatewayError } from '../../errors.js';
 import { defineTool, type ToolDefinition } from '../../tools.js';
+import { NO_CAP_SATS } from '../tool.js';
 import { throwIfAborted } from '../abort.js';
 import { decodeInvoice, type Invoice } from '../bolt11.js';
 import { budgetGate } from '../budget-gate.js';
@@ -49,10 +50,9 @@ export function payInvoiceTool(parts: PayInvoiceParts): ToolDefinition<z.ZodType
   /** Payment hashes this tool paid, is paying, or whose outcome is unknown. */
   const seen = new Map<string, 'paying' | 'paid' | 'unknown'>();
 
-  function refuse(code: GatewayError['code'], message: string, origin: string, amountMsat?: number): GatewayError {
-    emit({ outcome: 'refused', origin, code, ...(amountMsat === undefined ? {} : { amountMsat }) });
-    return new GatewayError(code, message, { data: { origin, ...(amountMsat === undefined ? {} : { amountMsat }) } });
-  }
+  // Reported as a refused payment event and thrown, as the payer's refusals are.
+  const refuse = (code: GatewayError['code'], message: string, origin: string, amountMsat?: number): GatewayError =>
+    gate.refuse(code, message, origin, amountMsat === undefined ? {} : { amountMsat });
 
   function check(invoice: Invoice, origin: string, capSats: number | undefined): number {
     if (invoice.network !== config.network) throw refuse('WRONG_NETWORK', `The invoice is for ${invoice.network}, not ${config.network}.`, origin);
@@ -73,7 +73,7 @@ export function payInvoiceTool(parts: PayInvoiceParts): ToolDefinition<z.ZodType
     description: 'Pays a BOLT11 Lightning invoice within the spending limits (per-payment cap, rolling budgets, approval above the auto-pay cap). Returns the amount, fee and payment hash.',
     inputSchema: z.strictObject({
       invoice: z.string().min(1).max(8192).describe('The BOLT11 invoice (lnbc…)'),
-      maxAmountSats: z.number().int().positive().max(2_100_000_000_000_000).optional().describe('Refuse to pay more than this'),
+      maxAmountSats: z.number().int().positive().max(NO_CAP_SATS).optional().describe('Refuse to pay more than this'),
     }),
     async execute(args, ctx): Promise<PayInvoiceToolResult> {
       const bolt11 = normaliseInvoice(args.invoice, 'invoice');

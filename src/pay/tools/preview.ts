@@ -4,6 +4,7 @@ import { GatewayError, isGatewayError } from '../../errors.js';
 import type { GuardedFetch } from '../../net/fetch.js';
 import { agentHeaders, agentRequestFields } from '../../net/tool.js';
 import { defineTool, type ToolDefinition } from '../../tools.js';
+import { NO_CAP_SATS } from '../tool.js';
 import { drain } from '../credentials.js';
 import { checkOffer, readOffer, type Offer } from '../offers.js';
 import { canonicalOrigin, configOrigin } from '../origin.js';
@@ -56,7 +57,7 @@ export function payPreviewTool(parts: PayPreviewParts, methods: readonly [string
     description: 'Shows what a paid URL would cost (scheme, amount, payee, expiry) and whether the spending limits and approval rules would let pay.fetch pay it. Pays nothing.',
     inputSchema: z.strictObject({
       ...agentRequestFields(methods),
-      maxAmountSats: z.number().int().positive().max(2_100_000_000_000_000).optional().describe('The cap you would pass to pay.fetch'),
+      maxAmountSats: z.number().int().positive().max(NO_CAP_SATS).optional().describe('The cap you would pass to pay.fetch'),
     }),
     async execute(args, ctx): Promise<PayPreviewResult> {
       const headers = agentHeaders(args.headers, 'pay.preview');

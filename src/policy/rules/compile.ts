@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
+import { isInside } from '../../fs/roots.js';
 import type { FactValue, Facts } from '../../tools.js';
 import { compileGlob } from '../glob.js';
 import { compileBoundedRegex } from './regex.js';
@@ -60,10 +61,6 @@ export function realDirectory(path: string): string {
   }
 }
 
-function inside(path: string, directory: string): boolean {
-  return path === directory || path.startsWith(directory.endsWith(sep) ? directory : `${directory}${sep}`);
-}
-
 function underPrefix(path: string, prefix: string): boolean {
   if (prefix.endsWith('/')) return path.startsWith(prefix) || path === prefix.slice(0, -1);
   return path === prefix || path.startsWith(`${prefix}/`);
@@ -117,11 +114,11 @@ function compileCondition(condition: Condition): Test[] {
   }
   if (condition.under !== undefined) {
     const dirs = list(condition.under).map(realDirectory);
-    tests.push(every((v) => typeof v === 'string' && dirs.some((d) => inside(v, d))));
+    tests.push(every((v) => typeof v === 'string' && dirs.some((d) => isInside(v, d))));
   }
   if (condition.notUnder !== undefined) {
     const dirs = list(condition.notUnder).map(realDirectory);
-    tests.push(every((v) => typeof v === 'string' && !dirs.some((d) => inside(v, d))));
+    tests.push(every((v) => typeof v === 'string' && !dirs.some((d) => isInside(v, d))));
   }
   if (condition.prefix !== undefined) {
     const prefixes = list(condition.prefix);

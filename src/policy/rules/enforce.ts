@@ -205,11 +205,12 @@ export function createArgumentRules(initial: readonly ArgumentRule[], deps: Argu
     // The resource may have changed while a person looked (a symlink swapped): canonicalise and decide again.
     let again = canonicalOf(tool, args, ctx);
     if (again instanceof Promise) again = await again;
-    const verdict = evaluateRules(tool.name, byTool.get(tool.name) ?? [], again.facts, ctx.actor);
+    const current = byTool.get(tool.name) ?? []; // after the await: rules set meanwhile apply
+    const verdict = evaluateRules(tool.name, current, again.facts, ctx.actor);
     if (verdict.rule !== rule.id || verdict.effect !== 'approve' || hashArgs({ args, facts: again.facts }) !== argsSha256) {
       throw new GatewayError('APPROVAL_REQUIRED', `Call refused: what rule "${rule.id}" approved changed before the call resumed.`, { data });
     }
-    pin(ctx, tool.name, again, rule.id, byTool.get(tool.name) ?? [], tool.canonicalize !== undefined, true);
+    pin(ctx, tool.name, again, rule.id, current, tool.canonicalize !== undefined, true);
   }
 
   const api: ArgumentRulesApi = {
